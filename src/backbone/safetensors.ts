@@ -1,0 +1,50 @@
+/** Minimal safetensors reader: header JSON + raw little-endian tensors, F16/F32 widened to Float32Array. */
+import { readFileSync } from "node:fs";
+import { placeError } from "../util/errors.js";
+
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** IEEE 754 half → float, exact (every half is representable as a float). */
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+const HALF_TABLE = (() => {
+  const t = new Float32Array(65536);
+  for (let i = 0; i < 65536; i++) t[i] = halfToFloat(i);
+  return t;
+})();
+
+/** Widens raw float16 bits to float32. */
+export function halfsToFloats(bits: Uint16Array, out = new Float32Array(bits.length)): Float32Array {
+  for (let i = 0; i < bits.length; i++) out[i] = HALF_TABLE[bits[i]];
+  return out;
+}
+
+/** Reads every floating-point tensor of a `.safetensors` file. */
+export function readSafetensors(file: string): Map<string, Tensor> {
+  const buf = readFileSync(file);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const base = 8 + n;
+  const out = new Map<string, Tensor>();
+  for (const [name, t] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    const [a, b] = t.data_offsets;
+    const bytes = buf.subarray(base + a, base + b);
+    const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    if (t.dtype === "F16") out.set(name, { shape: t.shape, data: halfsToFloats(new Uint16Array(ab)) });
+    else if (t.dtype === "F32") out.set(name, { shape: t.shape, data: new Float32Array(ab) });
+    else if (t.dtype === "I64" || t.dtype === "I32") continue;
+    else throw placeError({ file }, `tensor ${name}: unsupported dtype ${t.dtype}`);
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+/**
+ * Shared command-line handling for the pipelines: yargs with `--config` and dot-notation
+ * overrides of any config key (`--folds.k 3`), `--help`, and one-line errors.
+ */
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { resolve } from "node:path";
+import { loadConfig, type Config } from "./config.js";
+import { exitOnError } from "./util/errors.js";
+
+const RESERVED = new Set(["_", "$0", "config", "help", "version", "oof", "test"]);
+
+/** Flags that are not config overrides, kept apart from the config merge. */
+export type Extra = Record<string, unknown>;
+
+/** Parses argv, loads the config with every other flag as an override. */
+export async function parseCommand(name: string, describe: string, extend: (y: Argv) => Argv = (y) => y): Promise<{ cfg: Config; argv: Extra }> {
+  const y = extend(
+    yargs(hideBin(process.argv))
+      .scriptName(`npm run ${name} --`)
+      .usage(`$0 [options]\n\n${describe}\n\nAny config key can be overridden: --folds.k 3 --backbone.maxLength 128 --out DIR`)
+      .option("config", { type: "string", default: "ensemble.config.json", describe: "path to ensemble.config.json" })
+      .option("out", { type: "string", describe: "run folder (default runs/<name> beside the config)" })
+      .parserConfiguration({ "dot-notation": true, "parse-numbers": true, "camel-case-expansion": false })
+      .strict(false)
+      .help()
+      .version(false),
+  );
+  const argv = (await y.parseAsync()) as Extra;
+  const overrides: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(argv)) if (!RESERVED.has(k) && v !== undefined) overrides[k] = v;
+  if (typeof overrides.out === "string") overrides.out = resolve(overrides.out as string);
+  const cfg = loadConfig(resolve(String(argv.config)), overrides);
+  return { cfg, argv };
+}
+
+/** Runs a pipeline's main, turning errors into a one-line message and exit code. */
+export function main(fn: () => Promise<void>): void {
+  fn().then(
+    () => process.exit(0),
+    (e) => exitOnError(e),
+  );
+}

@@ -1,0 +1,243 @@
+/**
+ * The feature pass: texts → backbone → the export of contract section 4, streamed to disk,
+ * cached by per-row text hash, resumable after a kill, swapped into place atomically.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Backbone, RowFeatures, StageTimes } from "../backbone/backbone.js";
+import type { Encoded } from "../backbone/tokenizer.js";
+import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
+import { NpyWriter } from "../io/npy.js";
+import { writeCsv } from "../io/csv.js";
+import { writeFileAtomic, fsyncDir } from "../io/atomic.js";
+import { sha256 } from "../util/hash.js";
+import { Progress } from "../util/progress.js";
+import { PartReader, writePart } from "./parts.js";
+import { FEATURE_FORMAT, FeatureSplit, SplitRowReader, readManifest, sameKey, type CacheKey, type Manifest } from "./store.js";
+
+export interface SplitInput {
+  name: string;
+  ids: readonly string[];
+  texts: readonly (readonly string[])[];
+}
+
+export interface FeaturePassOptions {
+  backbone: Backbone;
+  /** runs/<name>/features */
+  featuresDir: string;
+  textColumns: string[];
+  batchTokens: number;
+  /** A chunk (unit of resume) holds at most this many rows … */
+  chunkRows?: number;
+  /** … and this many tokens. */
+  chunkTokens?: number;
+  /** Called after each finished chunk; tests use it to kill mid-run. */
+  onChunk?: (chunksDone: number) => void;
+}
+
+export interface SplitResult {
+  split: string;
+  rows: number;
+  /** rows that went through the backbone in this run */
+  forwardRows: number;
+  /** rows taken from the previous export */
+  reusedRows: number;
+  /** rows found in chunks left by an interrupted run */
+  resumedRows: number;
+  tokens: number;
+  forwardTokens: number;
+  unchanged: boolean;
+  seconds: number;
+  times: StageTimes;
+}
+
+/** Hash of one row's text columns. */
+export function rowHash(texts: readonly string[]): string {
+  return sha256(JSON.stringify(texts)).slice(0, 32);
+}
+
+/** Puts back a split folder if a kill hit between the two renames of the swap. */
+function recover(finalDir: string): void {
+  const old = `${finalDir}.old`;
+  if (!existsSync(finalDir) && existsSync(old)) renameSync(old, finalDir);
+  rmSync(old, { recursive: true, force: true });
+  rmSync(`${finalDir}.staging`, { recursive: true, force: true });
+}
+
+function sameIds(dir: string, ids: readonly string[]): boolean {
+  try {
+    return FeatureSplit.open(dir).ids.every((id, i) => id === ids[i]);
+  } catch {
+    return false;
+  }
+}
+
+/** Runs (or resumes, or skips) the pass for one split. */
+export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptions): Promise<SplitResult> {
+  const t0 = performance.now();
+  const { backbone } = opts;
+  const info = backbone.info;
+  const H = info.hiddenSize;
+  const L1 = info.numLayers + 1;
+  const times: StageTimes = { tokenize: 0, forward: 0, pooling: 0, write: 0 };
+  const finalDir = join(opts.featuresDir, input.name);
+  recover(finalDir);
+  const key: CacheKey = { format: FEATURE_FORMAT, onnxSha256: info.onnxSha256, tokenizerSha256: info.tokenizerSha256, maxLength: info.maxLength };
+  const hashes = input.texts.map(rowHash);
+  const N = hashes.length;
+  const prev = readManifest(finalDir);
+  const prevUsable = prev !== undefined && sameKey(prev, key) && prev.hiddenSize === H && prev.numLayers === L1 - 1;
+  const result = (over: Partial<SplitResult>): SplitResult => ({
+    split: input.name, rows: N, forwardRows: 0, reusedRows: 0, resumedRows: 0, tokens: 0, forwardTokens: 0, unchanged: false,
+    seconds: (performance.now() - t0) / 1000, times, ...over,
+  });
+  if (prevUsable && prev.rows === N && prev.rowHashes.every((h, i) => h === hashes[i]) && sameIds(finalDir, input.ids)) {
+    return result({ unchanged: true, reusedRows: N, tokens: prev.tokens });
+  }
+
+  // what the previous export already holds, by text hash
+  const reuse = new Map<string, number>();
+  if (prevUsable) prev.rowHashes.forEach((h, i) => reuse.has(h) || reuse.set(h, i));
+  const need: number[] = [];
+  const seen = new Set<string>();
+  hashes.forEach((h, i) => {
+    if (!reuse.has(h) && !seen.has(h)) {
+      seen.add(h);
+      need.push(i);
+    }
+  });
+
+  // work folder for chunks; a different model/tokenizer/length invalidates it
+  const workDir = join(opts.featuresDir, ".work", input.name);
+  const keyFile = join(workDir, "key.json");
+  if (existsSync(workDir) && (!existsSync(keyFile) || !sameKey(JSON.parse(readFileSync(keyFile, "utf8")) as CacheKey, key))) rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  if (!existsSync(keyFile)) writeFileAtomic(keyFile, JSON.stringify(key));
+
+  // tokenize what must be computed
+  let tt = performance.now();
+  const encoded = new Map<number, Encoded>();
+  const tokProgress = new Progress(`tokenize ${input.name}`, need.length);
+  need.forEach((i, k) => {
+    encoded.set(i, backbone.tokenizer.encode(input.texts[i]));
+    if (k % 256 === 0) tokProgress.update(k);
+  });
+  tokProgress.done();
+  times.tokenize += performance.now() - tt;
+  const lengths = new Int32Array(N);
+  for (const [i, e] of encoded) lengths[i] = e.ids.length;
+
+  // chunks over the length-sorted rows: similar lengths batch with little padding
+  const order = lengthOrder(lengths, need);
+  const chunkRows = opts.chunkRows ?? 1024;
+  const chunkTokens = opts.chunkTokens ?? 1 << 17;
+  const chunks: number[][] = [];
+  let cur: number[] = [];
+  let curTok = 0;
+  for (const i of order) {
+    if (cur.length > 0 && (cur.length >= chunkRows || curTok + lengths[i] > chunkTokens)) {
+      chunks.push(cur);
+      cur = [];
+      curTok = 0;
+    }
+    cur.push(i);
+    curTok += lengths[i];
+  }
+  if (cur.length) chunks.push(cur);
+
+  const partFiles: string[] = [];
+  const keep = new Set<string>(["key.json"]);
+  let forwardRows = 0, forwardTokens = 0, resumedRows = 0, doneRows = 0;
+  const totalTokens = need.reduce((a, i) => a + lengths[i], 0);
+  const progress = new Progress(`features ${input.name}`, need.length);
+  const tf = performance.now();
+  for (const [c, chunk] of chunks.entries()) {
+    const name = `part-${sha256(chunk.map((i) => hashes[i]).join(",")).slice(0, 24)}.bin`;
+    const file = join(workDir, name);
+    partFiles.push(file);
+    keep.add(name);
+    if (existsSync(file)) {
+      resumedRows += chunk.length;
+      doneRows += chunk.length;
+      continue;
+    }
+    const feats = new Map<number, RowFeatures>();
+    for (const b of tokenBudgetBatches(chunk, lengths, opts.batchTokens)) {
+      const out = await backbone.forward(b.map((i) => encoded.get(i)!), times);
+      b.forEach((i, k) => feats.set(i, out[k]));
+      forwardRows += b.length;
+      doneRows += b.length;
+      for (const i of b) forwardTokens += lengths[i];
+      const secs = (performance.now() - tf) / 1000;
+      progress.update(doneRows, `${(forwardTokens / secs).toFixed(0)} tok/s of ${totalTokens} tokens`);
+    }
+    tt = performance.now();
+    writePart(file, chunk.map((i) => hashes[i]), chunk.map((i) => feats.get(i)!), H, L1);
+    times.write += performance.now() - tt;
+    opts.onChunk?.(c + 1);
+  }
+  progress.done();
+  // chunks of an older, different run are dead weight
+  for (const f of readdirSync(workDir)) if (!keep.has(f)) rmSync(join(workDir, f), { force: true });
+
+  // assemble the export in row order from the chunks and the previous export
+  tt = performance.now();
+  const parts = partFiles.map((f) => new PartReader(f));
+  const where = new Map<string, [number, number]>();
+  parts.forEach((p, pi) => p.header.hashes.forEach((h, k) => where.set(h, [pi, k])));
+  const prevReader = prevUsable && reuse.size > 0 ? new SplitRowReader(FeatureSplit.open(finalDir)) : undefined;
+  const prevOffsets = prevReader ? FeatureSplit.open(finalDir).offsets() : undefined;
+  const rowLen = (i: number): number => {
+    const w = where.get(hashes[i]);
+    if (w) return parts[w[0]].header.lengths[w[1]];
+    const j = reuse.get(hashes[i])!;
+    return prevOffsets![j + 1] - prevOffsets![j];
+  };
+  const offsets = new BigInt64Array(N + 1);
+  for (let i = 0; i < N; i++) offsets[i + 1] = offsets[i] + BigInt(rowLen(i));
+  const T = Number(offsets[N]);
+  const staging = `${finalDir}.staging`;
+  mkdirSync(staging, { recursive: true });
+  const w = {
+    mean: new NpyWriter(join(staging, "mean.npy"), "<f4", [N, H]),
+    max: new NpyWriter(join(staging, "max.npy"), "<f4", [N, H]),
+    min: new NpyWriter(join(staging, "min.npy"), "<f4", [N, H]),
+    layersCls: new NpyWriter(join(staging, "layers_cls.npy"), "<f4", [N, L1, H]),
+    layersMean: new NpyWriter(join(staging, "layers_mean.npy"), "<f4", [N, L1, H]),
+    tokens: new NpyWriter(join(staging, "tokens.npy"), "<f2", [T, H], 32 << 20),
+  };
+  let reusedRows = 0;
+  for (let i = 0; i < N; i++) {
+    const loc = where.get(hashes[i]);
+    let r: RowFeatures;
+    if (loc) r = parts[loc[0]].read(loc[1]);
+    else {
+      r = prevReader!.read(reuse.get(hashes[i])!);
+      reusedRows++;
+    }
+    w.mean.write(r.mean);
+    w.max.write(r.max);
+    w.min.write(r.min);
+    w.layersCls.write(r.layersCls);
+    w.layersMean.write(r.layersMean);
+    w.tokens.write(r.tokens);
+  }
+  for (const x of Object.values(w)) x.close();
+  const off = new NpyWriter(join(staging, "offsets.npy"), "<i8", [N + 1]);
+  off.write(offsets);
+  off.close();
+  parts.forEach((p) => p.close());
+  prevReader?.close();
+  writeCsv(join(staging, "ids.csv"), ["id"], input.ids.map((id) => [id]));
+  const manifest: Manifest = { ...key, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: opts.textColumns, rowHashes: hashes };
+  writeFileAtomic(join(staging, "manifest.json"), JSON.stringify(manifest) + "\n");
+  fsyncDir(staging);
+  // swap: a kill between the renames is repaired by recover() on the next run
+  if (existsSync(finalDir)) renameSync(finalDir, `${finalDir}.old`);
+  renameSync(staging, finalDir);
+  rmSync(`${finalDir}.old`, { recursive: true, force: true });
+  fsyncDir(opts.featuresDir);
+  rmSync(workDir, { recursive: true, force: true });
+  times.write += performance.now() - tt;
+  return result({ forwardRows, forwardTokens, reusedRows, resumedRows, tokens: T });
+}

@@ -1,0 +1,41 @@
+/** `npm run features`: the backbone pass over train and test of a competition. */
+import { join } from "node:path";
+import type { Config } from "../config.js";
+import { loadTextSplit } from "../data/competition.js";
+import { Backbone } from "../backbone/backbone.js";
+import { featurePassSplit, type SplitResult, type FeaturePassOptions } from "./pass.js";
+import { info } from "../util/progress.js";
+
+export interface FeaturesResult {
+  splits: SplitResult[];
+  backbone: Backbone["info"];
+}
+
+/** Feature folder of a run. */
+export function featuresDir(cfg: Config): string {
+  return join(cfg.out, "features");
+}
+
+/** Loads both splits (validating them first), then runs the pass on each. */
+export async function runFeatures(cfg: Config, extra: Partial<FeaturePassOptions> = {}): Promise<FeaturesResult> {
+  const train = loadTextSplit(cfg.data, "train");
+  const test = loadTextSplit(cfg.data, "test");
+  const backbone = await Backbone.load(cfg.backbone.model, cfg.backbone.maxLength, cfg.backbone.threads);
+  try {
+    const splits: SplitResult[] = [];
+    for (const s of [{ name: "train", ...train }, { name: "test", ...test }]) {
+      const r = await featurePassSplit(s, { backbone, featuresDir: featuresDir(cfg), textColumns: cfg.data.text, batchTokens: cfg.backbone.batchTokens, ...extra });
+      splits.push(r);
+      info(describe(r));
+    }
+    return { splits, backbone: backbone.info };
+  } finally {
+    await backbone.release();
+  }
+}
+
+export function describe(r: SplitResult): string {
+  if (r.unchanged) return `features ${r.split}: ${r.rows} rows unchanged, cached (0 forward passes, ${r.seconds.toFixed(2)} s)`;
+  const tps = r.times.forward > 0 ? (r.forwardTokens / (r.times.forward / 1000)).toFixed(0) : "-";
+  return `features ${r.split}: ${r.rows} rows, ${r.forwardRows} computed, ${r.reusedRows} reused, ${r.resumedRows} resumed; ${r.tokens} tokens; ${r.seconds.toFixed(1)} s (${tps} tok/s forward)`;
+}

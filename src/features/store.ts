@@ -1,0 +1,127 @@
+/**
+ * The on-disk feature export (contract section 4): one folder per split with `.npy` arrays,
+ * `ids.csv` and `manifest.json`. Readers check the format version so that a cache written by
+ * another version is refused, never misread.
+ */
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
+import { join } from "node:path";
+import { readNpyInfo, readNpy, readNpyRows, type Npy, type NpyInfo } from "../io/npy.js";
+import { readCsv, column } from "../io/csv.js";
+import { UserError } from "../util/errors.js";
+import type { RowFeatures } from "../backbone/backbone.js";
+
+/** Bumped whenever file layout or meaning changes. */
+export const FEATURE_FORMAT = 1;
+
+export const ARRAY_FILES = ["mean", "max", "min", "layers_cls", "layers_mean", "tokens", "offsets"] as const;
+export type ArrayName = (typeof ARRAY_FILES)[number];
+
+/** What makes cached features valid: same model, tokenizer, length and format. */
+export interface CacheKey {
+  format: number;
+  onnxSha256: string;
+  tokenizerSha256: string;
+  maxLength: number;
+}
+
+export interface Manifest extends CacheKey {
+  rows: number;
+  tokens: number;
+  hiddenSize: number;
+  numLayers: number;
+  textColumns: string[];
+  /** sha256 (first 32 hex) of each row's text columns, row order */
+  rowHashes: string[];
+}
+
+export function sameKey(a: CacheKey, b: CacheKey): boolean {
+  return a.format === b.format && a.onnxSha256 === b.onnxSha256 && a.tokenizerSha256 === b.tokenizerSha256 && a.maxLength === b.maxLength;
+}
+
+/** Reads a split folder's manifest, or undefined when there is none. */
+export function readManifest(dir: string): Manifest | undefined {
+  const f = join(dir, "manifest.json");
+  if (!existsSync(f)) return undefined;
+  const m = JSON.parse(readFileSync(f, "utf8")) as Manifest;
+  return m;
+}
+
+/** An opened, complete feature split. */
+export class FeatureSplit {
+  private constructor(
+    readonly dir: string,
+    readonly manifest: Manifest,
+    readonly ids: string[],
+  ) {}
+
+  static open(dir: string): FeatureSplit {
+    const m = readManifest(dir);
+    if (!m) throw new UserError(`${dir}: no features here (run npm run features first)`);
+    if (m.format !== FEATURE_FORMAT) throw new UserError(`${dir}/manifest.json: feature format ${m.format}, this poolblend reads ${FEATURE_FORMAT}; rerun npm run features`);
+    for (const a of ARRAY_FILES) if (!existsSync(join(dir, `${a}.npy`))) throw new UserError(`${dir}/${a}.npy: missing; rerun npm run features`);
+    return new FeatureSplit(dir, m, column(readCsv(join(dir, "ids.csv")), "id"));
+  }
+
+  get rows(): number {
+    return this.manifest.rows;
+  }
+
+  load(name: ArrayName): Npy {
+    return readNpy(join(this.dir, `${name}.npy`));
+  }
+
+  /** Token offsets as plain numbers ([N+1]). */
+  offsets(): Float64Array {
+    const o = this.load("offsets").data as BigInt64Array;
+    return Float64Array.from(o, (x) => Number(x));
+  }
+
+  /** Reads rows [start,end) of one array without loading the rest. */
+  loadRows(name: ArrayName, start: number, end: number): Npy {
+    return readNpyRows(join(this.dir, `${name}.npy`), start, end);
+  }
+}
+
+/** Random access to single rows of a finished split (to reuse cached rows in a new export). */
+export class SplitRowReader {
+  private readonly fds = new Map<ArrayName, { fd: number; info: NpyInfo }>();
+  private readonly offsets: Float64Array;
+  private readonly H: number;
+  private readonly L1: number;
+
+  constructor(readonly split: FeatureSplit) {
+    for (const a of ARRAY_FILES) {
+      const file = join(split.dir, `${a}.npy`);
+      const fd = openSync(file, "r");
+      this.fds.set(a, { fd, info: readNpyInfo(fd, file) });
+    }
+    this.offsets = split.offsets();
+    this.H = split.manifest.hiddenSize;
+    this.L1 = split.manifest.numLayers + 1;
+  }
+
+  private bytes(a: ArrayName, elemOffset: number, elems: number, bytesPer: number): ArrayBuffer {
+    const { fd, info } = this.fds.get(a)!;
+    const buf = Buffer.alloc(elems * bytesPer);
+    readSync(fd, buf, 0, buf.length, info.dataOffset + elemOffset * bytesPer);
+    return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
+  }
+
+  read(i: number): RowFeatures {
+    const H = this.H, LH = this.L1 * H;
+    const t0 = this.offsets[i], t1 = this.offsets[i + 1];
+    return {
+      mean: new Float32Array(this.bytes("mean", i * H, H, 4)),
+      max: new Float32Array(this.bytes("max", i * H, H, 4)),
+      min: new Float32Array(this.bytes("min", i * H, H, 4)),
+      layersCls: new Float32Array(this.bytes("layers_cls", i * LH, LH, 4)),
+      layersMean: new Float32Array(this.bytes("layers_mean", i * LH, LH, 4)),
+      tokens: new Uint16Array(this.bytes("tokens", t0 * H, (t1 - t0) * H, 2)),
+    };
+  }
+
+  close(): void {
+    for (const { fd } of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
