@@ -26,7 +26,7 @@ export interface Config {
   task: Task;
   metric: MetricName;
   folds: { k: number; seed: number };
-  backbone: { model: string; maxLength: number; batchTokens: number; threads: number };
+  backbone: { model: string; maxLength: number; batchTokens: number; threads: number; chunkRows: number };
   heads: HeadName[];
   headOptions: { weightedLayer: { layerStart: number; source: "cls" | "mean" }; workers: number; seed: number };
   blend: { method: BlendMethod; rounds: number; bags: number };
@@ -57,7 +57,7 @@ export function deepMerge(base: Json, over: Json): Json {
 const DEFAULTS: Json = {
   data: { id: "id", group: null },
   folds: { k: 5, seed: 42 },
-  backbone: { model: "models/minilm-l6", maxLength: 256, batchTokens: 8192, threads: 0 },
+  backbone: { model: "models/minilm-l6", maxLength: 256, batchTokens: 8192, threads: 0, chunkRows: 1024 },
   heads: [...HEAD_NAMES],
   headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
   blend: { method: "hillclimb", rounds: 100, bags: 0 },
@@ -125,6 +125,7 @@ export function resolveConfig(c: Json, file: string): Config {
       maxLength: num(bb.maxLength, "backbone.maxLength", 3),
       batchTokens: num(bb.batchTokens, "backbone.batchTokens", 16),
       threads: num(bb.threads, "backbone.threads", 0),
+      chunkRows: num(bb.chunkRows, "backbone.chunkRows", 1),
     },
     heads: heads.map((h, i) => oneOf(h, `heads[${i}]`, HEAD_NAMES)),
     headOptions: {

@@ -24,7 +24,7 @@ export async function runFeatures(cfg: Config, extra: Partial<FeaturePassOptions
   try {
     const splits: SplitResult[] = [];
     for (const s of [{ name: "train", ...train }, { name: "test", ...test }]) {
-      const r = await featurePassSplit(s, { backbone, featuresDir: featuresDir(cfg), textColumns: cfg.data.text, batchTokens: cfg.backbone.batchTokens, ...extra });
+      const r = await featurePassSplit(s, { backbone, featuresDir: featuresDir(cfg), textColumns: cfg.data.text, batchTokens: cfg.backbone.batchTokens, chunkRows: cfg.backbone.chunkRows, ...extra });
       splits.push(r);
       info(describe(r));
     }

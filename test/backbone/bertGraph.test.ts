@@ -1,0 +1,115 @@
+import { describe, it, expect, beforeAll } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { readSafetensors, type Tensor } from "../../src/backbone/safetensors.js";
+import { readBertConfig, type BertConfig } from "../../src/backbone/bertConfig.js";
+import { buildBertGraph } from "../../src/backbone/bertGraph.js";
+import { OrtSession, int64, f32 } from "../../src/backends/ort.js";
+import { BertTokenizer } from "../../src/backbone/tokenizer.js";
+import { Backbone } from "../../src/backbone/backbone.js";
+import { referenceForward } from "../reference/bertReference.js";
+import { loadBackbone, weightsDir, MODEL_DIR } from "../helpers/model.js";
+
+const SENTENCES: string[][] = [
+  ["The mic is great."],
+  ["I have to jiggle the plug to get it to line up right to get decent volume."],
+  ["Is this a question?", "Yes, it is a pair."],
+];
+
+interface Fixture {
+  sentences: string[][];
+  ids: number[][];
+  /** float64 reference: masked mean of the last hidden state, [CLS] of the last hidden state */
+  mean: number[][];
+  cls: number[][];
+}
+
+let weights: Map<string, Tensor>;
+let cfg: BertConfig;
+let tok: BertTokenizer;
+let ref: Float64Array[][];
+let backbone: Backbone;
+
+beforeAll(async () => {
+  const dir = weightsDir();
+  weights = readSafetensors(join(dir, "model/model.fp16.safetensors"));
+  cfg = readBertConfig(join(dir, "model/config.json"));
+  backbone = await loadBackbone(128);
+  tok = backbone.tokenizer;
+  ref = SENTENCES.map((s) => {
+    const e = tok.encode(s);
+    return referenceForward(weights, cfg, Array.from(e.ids), Array.from(e.types));
+  });
+});
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe("built BERT graph vs an independent float64 forward pass", () => {
+  it("the committed fixture still matches the reference implementation", () => {
+    const fx = JSON.parse(readFileSync(join(import.meta.dirname, "../fixtures/reference-forward.json"), "utf8")) as Fixture;
+    expect(fx.sentences).toEqual(SENTENCES);
+    SENTENCES.forEach((s, i) => {
+      expect(Array.from(tok.encode(s).ids)).toEqual(fx.ids[i]);
+      const last = ref[i][cfg.numLayers];
+      const T = fx.ids[i].length, H = cfg.hiddenSize;
+      const mean = new Float64Array(H);
+      for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) mean[h] += last[t * H + h] / T;
+      expect(maxAbs(mean, fx.mean[i])).toBeLessThan(1e-12);
+      expect(maxAbs(last.subarray(0, H), fx.cls[i])).toBeLessThan(1e-12);
+    });
+  });
+
+  it("last hidden state of every valid token, batched with padding, differs by well under 1e-3", async () => {
+    const s = await OrtSession.load(buildBertGraph(weights, cfg, { outputs: "lastHidden" }), { threads: 2 });
+    const b = tok.padBatch(SENTENCES.map((x) => tok.encode(x)));
+    const dims = [b.size, b.seqLen];
+    const out = f32((await s.run({ input_ids: int64(b.inputIds, dims), attention_mask: int64(b.attentionMask, dims), token_type_ids: int64(b.tokenTypeIds, dims) })).last_hidden_state);
+    const H = cfg.hiddenSize;
+    let worst = 0;
+    SENTENCES.forEach((_, i) => {
+      const T = b.lengths[i];
+      worst = Math.max(worst, maxAbs(out.subarray(i * b.seqLen * H, (i * b.seqLen + T) * H), ref[i][cfg.numLayers]));
+    });
+    console.log(`graph vs float64 reference, last hidden state: max |diff| = ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-4);
+    await s.release();
+  });
+
+  it("pooled outputs equal masked mean/max/min and per-layer [CLS]/mean of the reference", async () => {
+    const rows = await backbone.forward(SENTENCES.map((x) => tok.encode(x)));
+    const H = cfg.hiddenSize, L1 = cfg.numLayers + 1;
+    let worst = 0;
+    rows.forEach((r, i) => {
+      const states = ref[i];
+      const T = states[0].length / H;
+      const last = states[cfg.numLayers];
+      const mean = new Float64Array(H), max = new Float64Array(H).fill(-Infinity), min = new Float64Array(H).fill(Infinity);
+      for (let t = 0; t < T; t++)
+        for (let h = 0; h < H; h++) {
+          const v = last[t * H + h];
+          mean[h] += v / T;
+          max[h] = Math.max(max[h], v);
+          min[h] = Math.min(min[h], v);
+        }
+      worst = Math.max(worst, maxAbs(r.mean, mean), maxAbs(r.max, max), maxAbs(r.min, min));
+      for (let l = 0; l < L1; l++) {
+        const lm = new Float64Array(H);
+        for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) lm[h] += states[l][t * H + h] / T;
+        worst = Math.max(worst, maxAbs(r.layersCls.subarray(l * H, (l + 1) * H), states[l].subarray(0, H)), maxAbs(r.layersMean.subarray(l * H, (l + 1) * H), lm));
+      }
+      expect(r.tokens.length).toBe(T * H);
+    });
+    console.log(`pooled outputs vs float64 reference: max |diff| = ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it("the prepared model folder holds the pooled graph with the five heads' outputs", () => {
+    expect(backbone.info.modelDir).toBe(MODEL_DIR);
+    expect(backbone.info.numLayers).toBe(6);
+    expect(backbone.info.hiddenSize).toBe(384);
+  });
+});

@@ -1,0 +1,56 @@
+/** Runs a pipeline as a real child process, the way a user does. */
+import { spawn, spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+
+export const ROOT = join(import.meta.dirname, "../..");
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runPipeline(name: string, args: string[], env: Record<string, string> = {}): RunResult {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", `${name}.ts`), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts a pipeline and SIGKILLs it as soon as `when()` is true (polled every 20 ms). */
+export async function runAndKill(name: string, args: string[], when: () => boolean, timeoutMs = 120_000): Promise<{ killed: boolean; code: number | null }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", `${name}.ts`), ...args], { cwd: ROOT, stdio: "ignore" });
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    let killed = false;
+    const timer = setInterval(() => {
+      if (!killed && (when() || Date.now() - t0 > timeoutMs)) {
+        killed = child.kill("SIGKILL");
+      }
+    }, 20);
+    child.on("exit", (code) => {
+      clearInterval(timer);
+      resolve({ killed, code });
+    });
+  });
+}
+
+/** sha256 of every file under dir (relative path → hash), hidden work files excluded. */
+export function treeHashes(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!existsSync(dir)) return out;
+  const walk = (d: string, rel: string): void => {
+    for (const f of readdirSync(d).sort()) {
+      if (f.startsWith(".")) continue;
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p, rel + f + "/");
+      else out[rel + f] = createHash("sha256").update(readFileSync(p)).digest("hex");
+    }
+  };
+  walk(dir, "");
+  return out;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: "forks",
+    // ORT already uses both cores; two test files at once is the useful maximum
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+  },
+});
