@@ -40,6 +40,7 @@ export class OrtSession {
       executionMode: "sequential",
       graphOptimizationLevel: opts.optimization ?? "all",
       enableCpuMemArena: true,
+      logSeverityLevel: 3,
     };
     const providers = opts.preferCuda && cudaAvailable() ? ["cuda", "cpu"] : ["cpu"];
     for (const p of providers) {

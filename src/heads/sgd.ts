@@ -1,0 +1,107 @@
+/**
+ * Mini-batch training shared by the gradient-trained heads (weightedLayer, attention): Adam,
+ * seeded shuffles, early stopping on a validation split carved from the training folds (never
+ * the OOF fold), best epoch kept.
+ */
+import type { Task } from "../config.js";
+import { mulberry32, shuffled } from "../data/bundled.js";
+import { stratifiedFolds } from "../validation/folds.js";
+
+/** A model whose parameters are a list of float32 tensors. */
+export interface GradModel {
+  params: Float32Array[];
+  /** Loss-gradient of the mean loss over `rows` (targets prepared by the caller); returns the gradients. */
+  gradients(rows: Int32Array): Promise<Float32Array[]>;
+  /** Logits [rows × c] for train-split rows. */
+  logits(rows: Int32Array): Promise<Float64Array>;
+  /** Parameters that get the L2 penalty (matrices), by index. */
+  decay: ReadonlySet<number>;
+}
+
+export interface SgdOptions {
+  task: Task;
+  c: number;
+  /** training targets in model space: class index (classification) or standardised values (regression) */
+  target: (row: number, k: number) => number;
+  lr: number;
+  /** L2 penalty λ/2‖W‖² on the `decay` parameters, added to the gradient */
+  l2: number;
+  batchSize: number;
+  maxEpochs: number;
+  patience: number;
+  seed: number;
+  /** orders rows into batches (e.g. length-bucketed); default: plain shuffled slices */
+  batches?: (rows: Int32Array, epoch: number) => Int32Array[];
+}
+
+/** Splits training rows into fit / early-stopping rows (10%, stratified, seeded). */
+export function carveValidation(trainIdx: Int32Array, strata: Int32Array, seed: number): { fit: Int32Array; stop: Int32Array } {
+  const f = stratifiedFolds(Int32Array.from(trainIdx, (i) => strata[i]), 10, seed + 17);
+  return { fit: trainIdx.filter((_, j) => f[j] !== 0), stop: trainIdx.filter((_, j) => f[j] === 0) };
+}
+
+/** Mean task loss of logits against targets. */
+export function taskLoss(task: Task, logits: Float64Array, rows: Int32Array, c: number, target: (row: number, k: number) => number): number {
+  let s = 0;
+  rows.forEach((r, i) => {
+    if (task === "regression") for (let k = 0; k < c; k++) s += 0.5 * (logits[i * c + k] - target(r, k)) ** 2;
+    else if (c === 1) {
+      const z = logits[i], y = target(r, 0);
+      s += Math.max(z, 0) - y * z + Math.log1p(Math.exp(-Math.abs(z)));
+    } else {
+      let mx = -Infinity;
+      for (let k = 0; k < c; k++) mx = Math.max(mx, logits[i * c + k]);
+      let z = 0;
+      for (let k = 0; k < c; k++) z += Math.exp(logits[i * c + k] - mx);
+      s += mx + Math.log(z) - logits[i * c + target(r, 0)];
+    }
+  });
+  return s / rows.length;
+}
+
+/** Trains with Adam (L2 in the gradient) and early stopping; leaves the best parameters in the model. */
+export async function trainAdam(model: GradModel, fit: Int32Array, stop: Int32Array, o: SgdOptions): Promise<{ epochs: number; bestEpoch: number; stopLoss: number }> {
+  const m = model.params.map((p) => new Float32Array(p.length));
+  const v = model.params.map((p) => new Float32Array(p.length));
+  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  let step = 0;
+  let best = Infinity, bestEpoch = 0, epoch = 0;
+  let snapshot = model.params.map((p) => Float32Array.from(p));
+  const plain = (rows: Int32Array, e: number): Int32Array[] => {
+    const order = Int32Array.from(shuffled(Array.from(rows), o.seed * 7919 + e));
+    const out: Int32Array[] = [];
+    for (let i = 0; i < order.length; i += o.batchSize) out.push(order.subarray(i, i + o.batchSize));
+    return out;
+  };
+  for (epoch = 1; epoch <= o.maxEpochs; epoch++) {
+    for (const batch of (o.batches ?? plain)(fit, epoch)) {
+      const grads = await model.gradients(batch);
+      step++;
+      const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step;
+      model.params.forEach((p, pi) => {
+        const g = grads[pi], mm = m[pi], vv = v[pi];
+        const l2 = model.decay.has(pi) ? o.l2 : 0;
+        for (let j = 0; j < p.length; j++) {
+          const gj = g[j] + l2 * p[j];
+          mm[j] = b1 * mm[j] + (1 - b1) * gj;
+          vv[j] = b2 * vv[j] + (1 - b2) * gj * gj;
+          p[j] -= (o.lr * (mm[j] / c1)) / (Math.sqrt(vv[j] / c2) + eps);
+        }
+      });
+    }
+    const loss = taskLoss(o.task, await model.logits(stop), stop, o.c, o.target);
+    if (loss < best - 1e-6) {
+      best = loss;
+      bestEpoch = epoch;
+      snapshot = model.params.map((p) => Float32Array.from(p));
+    } else if (epoch - bestEpoch >= o.patience) break;
+  }
+  model.params.forEach((p, i) => p.set(snapshot[i]));
+  return { epochs: Math.min(epoch, o.maxEpochs), bestEpoch, stopLoss: best };
+}
+
+/** Uniform(-a, a) initialisation from a seeded PRNG (PyTorch's default for Linear is a = 1/√fan_in). */
+export function uniformInit(n: number, a: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => (2 * r() - 1) * a);
+}

@@ -1,0 +1,147 @@
+/**
+ * The weighted-layer pooling head (the Kaggle "WeightedLayerPooling"): learned weights w over the
+ * hidden states layerStart..L (init 1, divided by their sum) mix the per-layer [CLS] vectors
+ * (or per-layer mean vectors), then a linear output; everything trained jointly with Adam.
+ */
+import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
+import { link } from "./linear.js";
+import { targetScale } from "./pooledLinear.js";
+import { carveValidation, trainAdam, uniformInit, type GradModel } from "./sgd.js";
+
+/** Σ w_l x_l / Σ w_l for one row; `layers` is [nL × H]. */
+export function weightedLayerPool(layers: ArrayLike<number>, w: ArrayLike<number>, H: number): Float64Array {
+  let S = 0;
+  for (let l = 0; l < w.length; l++) S += w[l];
+  const out = new Float64Array(H);
+  for (let l = 0; l < w.length; l++) for (let j = 0; j < H; j++) out[j] += (w[l] * layers[l * H + j]) / S;
+  return out;
+}
+
+/** Selected layers of every row, centred per feature and scaled by one global factor (which keeps Σw-normalised pooling meaningful). */
+interface LayerInputs {
+  X: Float32Array; // [N × nL × H]
+  nL: number;
+  H: number;
+}
+
+function selectLayers(src: Float32Array, N: number, L1: number, H: number, start: number, mu: Float64Array, scale: number): LayerInputs {
+  const nL = L1 - start;
+  const X = new Float32Array(N * nL * H);
+  for (let i = 0; i < N; i++)
+    for (let l = 0; l < nL; l++)
+      for (let j = 0; j < H; j++) X[(i * nL + l) * H + j] = (src[(i * L1 + start + l) * H + j] - mu[j]) / scale;
+  return { X, nL, H };
+}
+
+class WeightedLayerModel implements GradModel {
+  params: Float32Array[];
+  readonly decay = new Set([1]);
+
+  constructor(private readonly inp: LayerInputs, private readonly c: number, private readonly task: FoldTask["task"], private readonly target: (r: number, k: number) => number, seed: number) {
+    const { nL, H } = inp;
+    this.params = [new Float32Array(nL).fill(1), uniformInit(H * c, 1 / Math.sqrt(H), seed), new Float32Array(c)];
+  }
+
+  private pooled(inp: LayerInputs, row: number, out: Float64Array): void {
+    const { X, nL, H } = inp;
+    const w = this.params[0];
+    let S = 0;
+    for (let l = 0; l < nL; l++) S += w[l];
+    out.fill(0);
+    for (let l = 0; l < nL; l++) {
+      const a = w[l] / S, o = (row * nL + l) * H;
+      for (let j = 0; j < H; j++) out[j] += a * X[o + j];
+    }
+  }
+
+  async logits(rows: Int32Array): Promise<Float64Array> {
+    return this.logitsOf(this.inp, rows);
+  }
+
+  logitsOf(inp: LayerInputs, rows: Int32Array): Float64Array {
+    const { H } = inp;
+    const c = this.c;
+    const [, Wo, bo] = this.params;
+    const p = new Float64Array(H), out = new Float64Array(rows.length * c);
+    rows.forEach((r, i) => {
+      this.pooled(inp, r, p);
+      for (let k = 0; k < c; k++) {
+        let s = bo[k];
+        for (let j = 0; j < H; j++) s += p[j] * Wo[j * c + k];
+        out[i * c + k] = s;
+      }
+    });
+    return out;
+  }
+
+  async gradients(rows: Int32Array): Promise<Float32Array[]> {
+    const { X, nL, H } = this.inp;
+    const c = this.c, B = rows.length;
+    const [w, Wo] = this.params;
+    let S = 0;
+    for (let l = 0; l < nL; l++) S += w[l];
+    const gw = new Float32Array(nL), gWo = new Float32Array(H * c), gbo = new Float32Array(c);
+    const logits = link(this.task, this.logitsOf(this.inp, rows), c);
+    const p = new Float64Array(H), dp = new Float64Array(H), dl = new Float64Array(c);
+    rows.forEach((r, i) => {
+      this.pooled(this.inp, r, p);
+      for (let k = 0; k < c; k++) dl[k] = (logits[i * c + k] - (this.task === "regression" ? this.target(r, k) : c === 1 ? this.target(r, 0) : this.target(r, 0) === k ? 1 : 0)) / B;
+      dp.fill(0);
+      for (let j = 0; j < H; j++)
+        for (let k = 0; k < c; k++) {
+          gWo[j * c + k] += p[j] * dl[k];
+          dp[j] += dl[k] * Wo[j * c + k];
+        }
+      for (let k = 0; k < c; k++) gbo[k] += dl[k];
+      // ∂pooled/∂w_l = (x_l − pooled) / S
+      for (let l = 0; l < nL; l++) {
+        let s = 0;
+        const o = (r * nL + l) * H;
+        for (let j = 0; j < H; j++) s += dp[j] * (X[o + j] - p[j]);
+        gw[l] += s / S;
+      }
+    });
+    return [gw, gWo, gbo];
+  }
+}
+
+/** Trains the head on one fold. */
+export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldResult> {
+  const t0 = performance.now();
+  const opt = t.options.weightedLayer;
+  const arr = opt.source === "mean" ? "layers_mean" : "layers_cls";
+  const tr = sources.train.load(arr), te = sources.test.load(arr);
+  const [N, L1, H] = tr.shape;
+  const start = Math.min(opt.layerStart, L1 - 1);
+  const src = tr.data as Float32Array;
+  // centring and scale from the training rows only
+  const mu = new Float64Array(H);
+  let cnt = 0;
+  for (const i of t.trainIdx) for (let l = start; l < L1; l++, cnt++) for (let j = 0; j < H; j++) mu[j] += src[(i * L1 + l) * H + j];
+  for (let j = 0; j < H; j++) mu[j] /= cnt;
+  let ss = 0;
+  for (const i of t.trainIdx) for (let l = start; l < L1; l++) for (let j = 0; j < H; j++) ss += (src[(i * L1 + l) * H + j] - mu[j]) ** 2;
+  const scale = Math.sqrt(ss / (cnt * H)) || 1;
+  const inTrain = selectLayers(src, N, L1, H, start, mu, scale);
+  const inTest = selectLayers(te.data as Float32Array, te.shape[0], L1, H, start, mu, scale);
+  const ts = t.task === "regression" ? targetScale(t.y, t.trainIdx, t.c) : undefined;
+  const target = (r: number, k: number): number => (ts ? (t.y[r * t.c + k] - ts.mu[k]) / ts.sd[k] : t.y[r]);
+  const model = new WeightedLayerModel(inTrain, t.c, t.task, target, t.seed);
+  const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
+  const r = await trainAdam(model, fit, stop, { task: t.task, c: t.c, target, lr: 3e-3, l2: 1e-2, batchSize: 32, maxEpochs: 80, patience: 6, seed: t.seed });
+  const out = (inp: LayerInputs, rows: Int32Array): Float64Array => {
+    const z = link(t.task, model.logitsOf(inp, rows), t.c);
+    if (ts) for (let i = 0; i < z.length; i++) z[i] = z[i] * ts.sd[i % t.c] + ts.mu[i % t.c];
+    return z;
+  };
+  const w = model.params[0];
+  const S = w.reduce((a, b) => a + b, 0);
+  return {
+    head: t.head,
+    fold: t.fold,
+    oof: out(inTrain, t.validIdx),
+    test: out(inTest, Int32Array.from({ length: te.shape[0] }, (_, i) => i)),
+    seconds: (performance.now() - t0) / 1000,
+    info: { layerStart: start, layerWeights: Array.from(w, (x) => x / S), epochs: r.epochs, bestEpoch: r.bestEpoch },
+  };
+}

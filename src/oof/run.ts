@@ -1,0 +1,211 @@
+/**
+ * `npm run oof`: validate everything, make sure features exist, then train every head on every
+ * fold in worker threads and write OOF predictions, fold-averaged test predictions and scores.
+ * Each (head, fold) result is saved as it finishes, so a killed run resumes where it stopped.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import type { Config, HeadName } from "../config.js";
+import { loadSample, loadTextSplit, type TextSplit } from "../data/competition.js";
+import { column, type CsvTable, writeCsv } from "../io/csv.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { featuresDir, runFeatures, type FeaturesResult } from "../features/run.js";
+import { FeatureSplit } from "../features/store.js";
+import { HEADS_VERSION } from "../heads/registry.js";
+import type { FoldResult, FoldTask, Json } from "../heads/types.js";
+import { runPool } from "../util/workerPool.js";
+import { groupFolds, stratifiedFolds } from "../validation/folds.js";
+import { score } from "../validation/metrics.js";
+import { checkSampleColumns, readTargets, type Targets } from "../validation/targets.js";
+import { placeError, UserError } from "../util/errors.js";
+import { sha256 } from "../util/hash.js";
+import { fmtSecs, info } from "../util/progress.js";
+import type { WorkerInput } from "./worker.js";
+
+/** Everything validated up front, before any long work. */
+export interface Prepared {
+  cfg: Config;
+  train: TextSplit;
+  test: TextSplit;
+  sample: CsvTable;
+  /** sample row → test row */
+  testRowOf: Int32Array;
+  targets: Targets;
+  folds: Int32Array;
+}
+
+export function prepare(cfg: Config): Prepared {
+  const train = loadTextSplit(cfg.data, "train");
+  const test = loadTextSplit(cfg.data, "test");
+  const { table: sample, testRowOf } = loadSample(cfg.data, test);
+  const targets = readTargets(cfg, train.table, sample);
+  checkSampleColumns(targets, sample);
+  let folds: Int32Array;
+  if (cfg.data.group) {
+    const groups = column(train.table, cfg.data.group);
+    const distinct = new Set(groups).size;
+    if (distinct < cfg.folds.k) throw placeError({ file: train.file, column: cfg.data.group }, `${distinct} groups, fewer than folds.k = ${cfg.folds.k}`);
+    folds = groupFolds(groups, cfg.folds.k, cfg.folds.seed);
+  } else {
+    if (targets.task !== "regression") {
+      const counts = new Map<number, number>();
+      for (const s of targets.strata) counts.set(s, (counts.get(s) ?? 0) + 1);
+      const rare = [...counts].find(([, n]) => n < cfg.folds.k);
+      if (rare) info(`warning: class ${targets.classes[rare[0]]} has ${rare[1]} rows, fewer than folds.k = ${cfg.folds.k}; some folds will not see it`);
+    }
+    folds = stratifiedFolds(targets.strata, cfg.folds.k, cfg.folds.seed);
+  }
+  return { cfg, train, test, sample, testRowOf, targets, folds };
+}
+
+export interface HeadScores {
+  cv: number;
+  folds: number[];
+  seconds: number;
+  info: Record<string, Json>[];
+}
+
+export interface OofResult {
+  prepared: Prepared;
+  features: FeaturesResult;
+  heads: Partial<Record<HeadName, HeadScores>>;
+  /** OOF predictions per head [n × c], test predictions in test.csv row order [nTest × c] */
+  oof: Partial<Record<HeadName, Float64Array>>;
+  test: Partial<Record<HeadName, Float64Array>>;
+  trainSeconds: number;
+}
+
+/** y of the metric: class index (classification) or n × c targets. */
+export function metricY(t: Targets): Float64Array {
+  return t.y;
+}
+
+function rowsWhere(folds: Int32Array, pred: (f: number) => boolean): Int32Array {
+  const out: number[] = [];
+  folds.forEach((f, i) => pred(f) && out.push(i));
+  return Int32Array.from(out);
+}
+
+/** Subset of y for rows (width 1 for classification). */
+function ySubset(t: Targets, rows: Int32Array): Float64Array {
+  const w = t.task === "regression" ? t.c : 1;
+  const out = new Float64Array(rows.length * w);
+  rows.forEach((r, i) => out.set(t.y.subarray(r * w, r * w + w), i * w));
+  return out;
+}
+
+export async function runOof(cfg: Config): Promise<OofResult> {
+  const p = prepare(cfg);
+  const features = await runFeatures(cfg);
+  const { targets, folds } = p;
+  const K = cfg.folds.k;
+  const trainDir = join(featuresDir(cfg), "train"), testDir = join(featuresDir(cfg), "test");
+  const fTrain = FeatureSplit.open(trainDir), fTest = FeatureSplit.open(testDir);
+  const jobsDir = join(cfg.out, "oof", ".jobs");
+  mkdirSync(jobsDir, { recursive: true });
+  // a job's result is reusable only for the same features, targets, folds, options and code
+  const base = sha256(JSON.stringify({
+    v: HEADS_VERSION, train: sha256(fTrain.manifest.rowHashes.join()), test: sha256(fTest.manifest.rowHashes.join()), model: fTrain.manifest.onnxSha256,
+    maxLength: fTrain.manifest.maxLength, y: sha256(new Uint8Array(targets.y.buffer)), folds: sha256(new Uint8Array(folds.buffer)), task: targets.task, c: targets.c,
+    options: cfg.headOptions,
+  })).slice(0, 16);
+  const order: HeadName[] = ["attention", "weightedLayer", "mean", "max", "min"];
+  const jobs: { id: string; input: WorkerInput }[] = [];
+  const results = new Map<string, FoldResult>();
+  const jobFile = (id: string): string => join(jobsDir, `${id}.json`);
+  for (const head of order.filter((h) => cfg.heads.includes(h)))
+    for (let f = 0; f < K; f++) {
+      const id = `${head}-${f}-${base}`;
+      if (existsSync(jobFile(id))) {
+        const j = JSON.parse(readFileSync(jobFile(id), "utf8")) as Omit<FoldResult, "oof" | "test"> & { oof: number[]; test: number[] };
+        results.set(id, { ...j, oof: Float64Array.from(j.oof), test: Float64Array.from(j.test) });
+        continue;
+      }
+      const task: FoldTask = {
+        head, fold: f, task: targets.task, c: targets.c, y: targets.y, strata: targets.strata,
+        trainIdx: rowsWhere(folds, (x) => x !== f), validIdx: rowsWhere(folds, (x) => x === f),
+        seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer },
+      };
+      jobs.push({ id, input: { trainDir, testDir, task } });
+    }
+  const workers = cfg.headOptions.workers || availableParallelism();
+  const t0 = performance.now();
+  const total = cfg.heads.length * K;
+  let done = results.size;
+  if (done) info(`oof: ${done}/${total} fold jobs already done, resuming`);
+  const tty = process.stderr.isTTY;
+  await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
+    results.set(id, r);
+    writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
+    done++;
+    const el = (performance.now() - t0) / 1000;
+    const fresh = done - (total - jobs.length);
+    if (tty) process.stderr.write(`\r\x1b[Koof: ${done}/${total} fold jobs (${r.head} fold ${r.fold} ${r.seconds.toFixed(1)} s) ETA ${fmtSecs((el / fresh) * (total - done))}`);
+  });
+  if (tty) process.stderr.write("\r\x1b[K");
+  const trainSeconds = (performance.now() - t0) / 1000;
+
+  const n = targets.n, c = targets.c, nTest = p.test.ids.length;
+  const out: OofResult = { prepared: p, features, heads: {}, oof: {}, test: {}, trainSeconds };
+  for (const head of cfg.heads) {
+    const oof = new Float64Array(n * c), test = new Float64Array(nTest * c);
+    const foldScores: number[] = [];
+    const infos: Record<string, Json>[] = [];
+    let seconds = 0;
+    for (let f = 0; f < K; f++) {
+      const r = results.get(`${head}-${f}-${base}`)!;
+      const valid = rowsWhere(folds, (x) => x === f);
+      valid.forEach((row, i) => oof.set(r.oof.subarray(i * c, i * c + c), row * c));
+      for (let i = 0; i < test.length; i++) test[i] += r.test[i] / K;
+      foldScores.push(score(cfg.metric, ySubset(targets, valid), r.oof, c));
+      infos.push(r.info);
+      seconds += r.seconds;
+    }
+    for (const a of [oof, test]) if (!a.every(Number.isFinite)) throw new Error(`${head}: non-finite predictions`);
+    out.oof[head] = oof;
+    out.test[head] = test;
+    out.heads[head] = { cv: score(cfg.metric, targets.y, oof, c), folds: foldScores, seconds, info: infos };
+  }
+  writeOofOutputs(out);
+  return out;
+}
+
+/** oof/<head>.csv, test/<head>.csv (sample_submission order) and scores.json. */
+export function writeOofOutputs(r: OofResult): void {
+  const { cfg, train, targets, folds, sample, testRowOf } = r.prepared;
+  const c = targets.c;
+  const sampleIds = column(sample, cfg.data.id);
+  for (const head of cfg.heads) {
+    const oof = r.oof[head]!, test = r.test[head]!;
+    writeCsv(join(cfg.out, "oof", `${head}.csv`), ["id", "kfold", ...targets.columns], train.ids.map((id, i) => [id, folds[i], ...Array.from(oof.subarray(i * c, i * c + c))]));
+    writeCsv(join(cfg.out, "test", `${head}.csv`), ["id", ...targets.columns], sampleIds.map((id, i) => [id, ...Array.from(test.subarray(testRowOf[i] * c, testRowOf[i] * c + c))]));
+  }
+  const scores = {
+    metric: cfg.metric,
+    task: targets.task,
+    folds: cfg.folds,
+    heads: Object.fromEntries(Object.entries(r.heads).map(([h, s]) => [h, { cv: s.cv, folds: s.folds, seconds: s.seconds, info: s.info }])),
+    times: {
+      features: Object.fromEntries(r.features.splits.map((s) => [s.split, { seconds: s.seconds, ...s.times }])),
+      trainWall: r.trainSeconds,
+    },
+  };
+  const file = join(cfg.out, "scores.json");
+  const prev = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+  writeFileAtomic(file, JSON.stringify({ ...prev, ...scores }, null, 2) + "\n");
+}
+
+/** The closing table: head, CV, per-fold spread, training time. */
+export function oofTable(r: OofResult): string {
+  const rows = Object.entries(r.heads).map(([h, s]) => {
+    const m = s.folds.reduce((a, b) => a + b, 0) / s.folds.length;
+    const sd = Math.sqrt(s.folds.reduce((a, b) => a + (b - m) ** 2, 0) / s.folds.length);
+    return [h, s.cv.toFixed(5), `${m.toFixed(4)} ± ${sd.toFixed(4)}`, `${s.seconds.toFixed(1)} s`];
+  });
+  const head = ["head", `CV ${r.prepared.cfg.metric}`, "folds mean ± sd", "train time"];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
+  const line = (x: string[]): string => x.map((v, i) => v.padEnd(w[i])).join("  ");
+  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
+}
+
