@@ -12,7 +12,7 @@ import { column, type CsvTable, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { featuresDir, runFeatures, type FeaturesResult } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
-import { HEADS_VERSION } from "../heads/registry.js";
+import { headsFingerprint } from "../heads/registry.js";
 import type { FoldResult, FoldTask, Json } from "../heads/types.js";
 import { runPool } from "../util/workerPool.js";
 import { groupFolds, stratifiedFolds } from "../validation/folds.js";
@@ -106,7 +106,7 @@ export async function runOof(cfg: Config): Promise<OofResult> {
   mkdirSync(jobsDir, { recursive: true });
   // a job's result is reusable only for the same features, targets, folds, options and code
   const base = sha256(JSON.stringify({
-    v: HEADS_VERSION, train: sha256(fTrain.manifest.rowHashes.join()), test: sha256(fTest.manifest.rowHashes.join()), model: fTrain.manifest.onnxSha256,
+    v: headsFingerprint(), train: sha256(fTrain.manifest.rowHashes.join()), test: sha256(fTest.manifest.rowHashes.join()), model: fTrain.manifest.onnxSha256,
     maxLength: fTrain.manifest.maxLength, y: sha256(new Uint8Array(targets.y.buffer)), folds: sha256(new Uint8Array(folds.buffer)), task: targets.task, c: targets.c,
     options: cfg.headOptions,
   })).slice(0, 16);

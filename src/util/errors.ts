@@ -20,7 +20,7 @@ export interface Place {
 export function placeError(place: Place, what: string): UserError {
   let where = place.file;
   if (place.row !== undefined) where += `: row ${place.row}`;
-  if (place.column !== undefined) where += `, column "${place.column}"`;
+  if (place.column !== undefined) where += `${place.row !== undefined ? "," : ":"} column "${place.column}"`;
   return new UserError(`${where}: ${what}`);
 }
 

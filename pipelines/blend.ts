@@ -1,0 +1,14 @@
+import { main, parseCommand } from "../src/cli.js";
+import { oofTable } from "../src/oof/run.js";
+import { runBlend, blendTable } from "../src/ensemble/run.js";
+import { lockRunDir } from "../src/util/lock.js";
+
+main(async () => {
+  const { cfg, argv } = await parseCommand("blend", "Blend weights on OOF (own heads plus --oof/--test files), nested-CV score, submission CSV.", (y) =>
+    y.option("oof", { type: "string", array: true, default: [], describe: "external OOF predictions (id, prediction columns); repeatable" }).option("test", { type: "string", array: true, default: [], describe: "the matching test predictions; repeatable, same order as --oof" }),
+  );
+  lockRunDir(cfg.out);
+  const b = await runBlend(cfg, { oof: argv.oof as string[], test: argv.test as string[] });
+  process.stdout.write(oofTable(b.oof) + "\n\n" + blendTable(b) + "\n");
+  process.stderr.write(`submission: ${b.submission}\n`);
+});

@@ -1,0 +1,25 @@
+/** The whole job on the bundled default competition: features → oof → blend → submission, offline. */
+import { join } from "node:path";
+import { main, parseCommand } from "../src/cli.js";
+import { oofTable } from "../src/oof/run.js";
+import { runBlend, blendTable } from "../src/ensemble/run.js";
+import { holdoutScore } from "../src/ensemble/holdout.js";
+import { lockRunDir } from "../src/util/lock.js";
+import { PROJECT_ROOT } from "../src/config.js";
+
+main(async () => {
+  if (!process.argv.includes("--config")) process.argv.push("--config", join(PROJECT_ROOT, "ensemble.config.json"));
+  const { cfg } = await parseCommand("demo", "features → oof → blend → submission on the bundled UCI sentiment competition.");
+  lockRunDir(cfg.out);
+  const t0 = performance.now();
+  const b = await runBlend(cfg);
+  const p = b.oof.prepared;
+  const lines = [oofTable(b.oof), "", blendTable(b), ""];
+  const hidden = holdoutScore(cfg, p.targets, p.test.ids, b.chosen.test);
+  if (hidden !== undefined) {
+    lines.push(`hidden test ${cfg.metric}: blend (${b.chosen.method}) ${hidden.toFixed(5)}`);
+    for (const h of cfg.heads) lines.push(`hidden test ${cfg.metric}: ${h.padEnd(13)} ${holdoutScore(cfg, p.targets, p.test.ids, b.oof.test[h]!)!.toFixed(5)}`);
+  }
+  lines.push(`submission: ${b.submission}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  process.stdout.write(lines.join("\n") + "\n");
+});
