@@ -2,6 +2,7 @@ import { main, parseCommand } from "../src/cli.js";
 import { oofTable } from "../src/oof/run.js";
 import { runBlend, blendTable } from "../src/ensemble/run.js";
 import { lockRunDir } from "../src/util/lock.js";
+import { writeReport } from "../src/report/run.js";
 
 main(async () => {
   const { cfg, argv } = await parseCommand("blend", "Blend weights on OOF (own heads plus --oof/--test files), nested-CV score, submission CSV.", (y) =>
@@ -10,5 +11,5 @@ main(async () => {
   lockRunDir(cfg.out);
   const b = await runBlend(cfg, { oof: argv.oof as string[], test: argv.test as string[] });
   process.stdout.write(oofTable(b.oof) + "\n\n" + blendTable(b) + "\n");
-  process.stderr.write(`submission: ${b.submission}\n`);
+  process.stderr.write(`submission: ${b.submission}\nreport: ${writeReport(cfg)}\n`);
 });

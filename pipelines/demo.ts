@@ -5,6 +5,7 @@ import { oofTable } from "../src/oof/run.js";
 import { runBlend, blendTable } from "../src/ensemble/run.js";
 import { holdoutScore } from "../src/ensemble/holdout.js";
 import { lockRunDir } from "../src/util/lock.js";
+import { writeReport } from "../src/report/run.js";
 import { PROJECT_ROOT } from "../src/config.js";
 
 main(async () => {
@@ -21,5 +22,6 @@ main(async () => {
     for (const h of cfg.heads) lines.push(`hidden test ${cfg.metric}: ${h.padEnd(13)} ${holdoutScore(cfg, p.targets, p.test.ids, b.oof.test[h]!)!.toFixed(5)}`);
   }
   lines.push(`submission: ${b.submission}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  lines.push(`report: ${writeReport(cfg)}`);
   process.stdout.write(lines.join("\n") + "\n");
 });

@@ -71,6 +71,11 @@ export class BertTokenizer {
     return { ids, types };
   }
 
+  /** The vocabulary strings of token ids (word pieces keep their ## prefix). */
+  tokenStrings(ids: ArrayLike<number>): string[] {
+    return Array.from(ids, (i) => this.tok.id_to_token(i) ?? "[UNK]");
+  }
+
   /** Pads rows to the longest in the batch and builds the attention mask. */
   padBatch(rows: readonly Encoded[]): Batch {
     const seqLen = rows.reduce((m, r) => Math.max(m, r.ids.length), 0);

@@ -229,7 +229,9 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   parts.forEach((p) => p.close());
   prevReader?.close();
   writeCsv(join(staging, "ids.csv"), ["id"], input.ids.map((id) => [id]));
-  const manifest: Manifest = { ...key, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: opts.textColumns, rowHashes: hashes };
+  const ms = (x: number): number => Math.round(x) / 1000;
+  const timing = { seconds: ms(performance.now() - t0), tokenize: ms(times.tokenize), forward: ms(times.forward), pooling: ms(times.pooling), write: ms(times.write + performance.now() - tt), forwardRows };
+  const manifest: Manifest = { ...key, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: opts.textColumns, rowHashes: hashes, timing };
   writeFileAtomic(join(staging, "manifest.json"), JSON.stringify(manifest) + "\n");
   fsyncDir(staging);
   // swap: a kill between the renames is repaired by recover() on the next run

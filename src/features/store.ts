@@ -32,6 +32,8 @@ export interface Manifest extends CacheKey {
   textColumns: string[];
   /** sha256 (first 32 hex) of each row's text columns, row order */
   rowHashes: string[];
+  /** seconds per stage of the pass that computed this export */
+  timing?: { seconds: number; tokenize: number; forward: number; pooling: number; write: number; forwardRows: number };
 }
 
 export function sameKey(a: CacheKey, b: CacheKey): boolean {

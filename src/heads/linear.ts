@@ -116,7 +116,7 @@ export function fitLogistic(Z: Float64Array, n: number, d: number, y: ArrayLike<
     }
     return loss;
   };
-  const { x } = lbfgs(f, x0, { maxIter: 300, tol: 1e-6 });
+  const { x } = lbfgs(f, x0, { maxIter: 300, tol: 1e-5 });
   return { W: x.slice(0, d * c), b: x.slice(d * c), d, c };
 }
 
@@ -145,7 +145,7 @@ export function fitRidge(Z: Float64Array, n: number, d: number, Y: Float64Array,
   return { W, b: ym, d, c };
 }
 
-export const LAMBDA_GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1];
+export const LAMBDA_GRID = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1];
 
 /**
  * Chooses λ by inner K-fold on the training rows (mean log loss, or per-target MSE for ridge),

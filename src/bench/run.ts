@@ -1,0 +1,157 @@
+/**
+ * `npm run bench`: poolblend's feature pass against transformers.js feature-extraction on the same
+ * IMDB reviews in one process, per-stage times, heads' training, blend, peak RSS, and scaling
+ * with rows and with maxLength.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildImdbCompetition, imdbRows } from "../data/bundled.js";
+import { resolveConfig, PROJECT_ROOT, type Config } from "../config.js";
+import { Backbone } from "../backbone/backbone.js";
+import { featurePassSplit } from "../features/pass.js";
+import { runFeatures } from "../features/run.js";
+import { FeatureSplit } from "../features/store.js";
+import { runOof } from "../oof/run.js";
+import { runBlend } from "../ensemble/run.js";
+import { prepareBaselineModel, runTransformersJs } from "./transformersBaseline.js";
+import { info } from "../util/progress.js";
+
+export interface BenchOptions {
+  rows: number;
+  maxLength: number;
+  threads: number;
+  scaleRows: number[];
+  scaleLengths: number[];
+  scaleLengthRows: number;
+  workDir: string;
+  out: string;
+}
+
+/** Multiply-adds ×2 per token of a BERT encoder: 24·H² per layer for the dense parts, 4·T·H for attention. */
+export function flopsPerToken(H: number, L: number, avgLen: number): { dense: number; attention: number } {
+  return { dense: 24 * H * H * L, attention: 4 * avgLen * H * L };
+}
+
+function config(dir: string, name: string, maxLength: number, threads: number): Config {
+  return resolveConfig(
+    {
+      name,
+      data: { dir: join(dir, "data"), id: "id", text: ["text"], target: ["label"], group: null },
+      task: "binary",
+      metric: "auc",
+      folds: { k: 5, seed: 42 },
+      backbone: { model: join(PROJECT_ROOT, "models/minilm-l6"), maxLength, batchTokens: 8192, threads, chunkRows: 1024 },
+      heads: ["mean", "max", "min", "weightedLayer", "attention"],
+      headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
+      blend: { method: "hillclimb", rounds: 100, bags: 0 },
+      out: join(dir, "run"),
+      submission: join(dir, "submission.csv"),
+    },
+    join(dir, "bench.config.json"),
+  );
+}
+
+/** One fresh feature pass over `texts`; returns wall seconds and tokens. */
+async function passTime(backbone: Backbone, texts: string[], dir: string): Promise<{ seconds: number; tokens: number }> {
+  rmSync(dir, { recursive: true, force: true });
+  const r = await featurePassSplit({ name: "train", ids: texts.map((_, i) => String(i)), texts: texts.map((t) => [t]) }, { backbone, featuresDir: dir, textColumns: ["text"], batchTokens: 8192 });
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds: r.seconds, tokens: r.tokens };
+}
+
+export async function runBench(o: BenchOptions): Promise<Record<string, unknown>> {
+  mkdirSync(o.workDir, { recursive: true });
+  const compDir = join(o.workDir, "imdb");
+  rmSync(compDir, { recursive: true, force: true });
+  buildImdbCompetition(join(compDir, "data"), o.rows, 200);
+  const cfg = config(compDir, "bench", o.maxLength, o.threads);
+
+  info(`bench: poolblend feature pass on ${o.rows} IMDB reviews (maxLength ${o.maxLength}, ${o.threads} threads)`);
+  const feats = await runFeatures(cfg);
+  const train = feats.splits[0];
+  const pbSeconds = train.seconds;
+  const tokens = train.tokens;
+
+  info("bench: transformers.js feature-extraction (mean pooling) on the same texts");
+  const texts = imdbRows().slice(0, o.rows).map((r) => r.text);
+  const tjsRoot = join(o.workDir, "tjs");
+  prepareBaselineModel(tjsRoot, o.maxLength);
+  const tjs = await runTransformersJs(tjsRoot, texts, o.threads);
+  const mean = FeatureSplit.open(join(cfg.out, "features", "train")).load("mean").data as Float32Array;
+  let maxDiff = 0;
+  for (let i = 0; i < mean.length; i++) maxDiff = Math.max(maxDiff, Math.abs(mean[i] - tjs.embeddings[i]));
+
+  info("bench: heads (5 folds each) and blend");
+  const oof = await runOof(cfg);
+  const t0 = performance.now();
+  const bl = await runBlend(cfg);
+  const blendSeconds = (performance.now() - t0) / 1000;
+
+  const backbone = await Backbone.load(cfg.backbone.model, o.maxLength, o.threads);
+  const all = imdbRows();
+  const byRows: { rows: number; seconds: number; tokens: number }[] = [];
+  for (const n of o.scaleRows) {
+    info(`bench: scaling, ${n} rows`);
+    byRows.push({ rows: n, ...(await passTime(backbone, all.slice(0, n).map((r) => r.text), join(o.workDir, "scale"))) });
+  }
+  await backbone.release();
+  const byLength: { maxLength: number; seconds: number; tokens: number }[] = [];
+  for (const L of o.scaleLengths) {
+    info(`bench: scaling, maxLength ${L}`);
+    const b = await Backbone.load(cfg.backbone.model, L, o.threads);
+    byLength.push({ maxLength: L, ...(await passTime(b, all.slice(0, o.scaleLengthRows).map((r) => r.text), join(o.workDir, "scale"))) });
+    await b.release();
+  }
+
+  const H = feats.backbone.hiddenSize, L = feats.backbone.numLayers;
+  const f = flopsPerToken(H, L, tokens / o.rows);
+  const fwd = train.times.forward / 1000;
+  const heads = Object.fromEntries(Object.entries(oof.heads).map(([h, s]) => [h, s.seconds]));
+  const headsTotal = Object.values(heads).reduce((a, b) => a + b, 0);
+  const results = {
+    machine: { cores: (await import("node:os")).availableParallelism(), node: process.version },
+    setup: { rows: o.rows, maxLength: o.maxLength, threads: o.threads, tokens },
+    poolblend: { seconds: pbSeconds, tokensPerSecond: tokens / pbSeconds, stages: { tokenize: train.times.tokenize / 1000, forward: fwd, pooling: train.times.pooling / 1000, write: train.times.write / 1000 } },
+    transformersJs: { seconds: tjs.seconds, tokensPerSecond: tokens / tjs.seconds, batchSize: 32, meanMaxAbsDiffToPoolblend: maxDiff },
+    ratio: tjs.seconds / pbSeconds,
+    flops: { perTokenDense: f.dense, perTokenAttentionAtMeanLength: f.attention, achievedGflops: ((f.dense + f.attention) * tokens) / fwd / 1e9 },
+    heads: { secondsPerHead: heads, total: headsTotal, wall: oof.trainSeconds, backboneSeconds: pbSeconds },
+    blend: { seconds: blendSeconds, perMethod: Object.fromEntries(Object.entries(bl.results).map(([m, r]) => [m, r.seconds])) },
+    scaling: { byRows, byLength, lengthRows: o.scaleLengthRows },
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+  };
+  mkdirSync(join(o.out, ".."), { recursive: true });
+  writeFileSync(o.out, JSON.stringify(results, null, 2) + "\n");
+  return results;
+}
+
+/** The printed table. */
+export function benchTable(r: Record<string, unknown>): string {
+  const x = r as {
+    setup: { rows: number; maxLength: number; threads: number; tokens: number };
+    poolblend: { seconds: number; tokensPerSecond: number; stages: Record<string, number> };
+    transformersJs: { seconds: number; tokensPerSecond: number; meanMaxAbsDiffToPoolblend: number };
+    ratio: number;
+    flops: { perTokenDense: number; perTokenAttentionAtMeanLength: number; achievedGflops: number };
+    heads: { secondsPerHead: Record<string, number>; total: number; wall: number; backboneSeconds: number };
+    blend: { seconds: number };
+    scaling: { byRows: { rows: number; seconds: number; tokens: number }[]; byLength: { maxLength: number; seconds: number; tokens: number }[]; lengthRows: number };
+    peakRssMB: number;
+  };
+  const L: string[] = [];
+  L.push(`${x.setup.rows} IMDB reviews, maxLength ${x.setup.maxLength}, ${x.setup.threads} threads, ${x.setup.tokens} valid tokens`);
+  L.push("");
+  L.push("| pass | seconds | tokens/s |");
+  L.push("| --- | ---: | ---: |");
+  L.push(`| poolblend feature pass (all five heads' features, written to disk) | ${x.poolblend.seconds.toFixed(1)} | ${x.poolblend.tokensPerSecond.toFixed(0)} |`);
+  L.push(`| transformers.js feature-extraction, mean pooling | ${x.transformersJs.seconds.toFixed(1)} | ${x.transformersJs.tokensPerSecond.toFixed(0)} |`);
+  L.push(`| **ratio** | | **${x.ratio.toFixed(2)}×** |`);
+  L.push("");
+  L.push(`stages: ${Object.entries(x.poolblend.stages).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}; mean pooling vs transformers.js: max |diff| ${x.transformersJs.meanMaxAbsDiffToPoolblend.toExponential(1)}`);
+  L.push(`FLOPs/token: ${(x.flops.perTokenDense / 1e6).toFixed(1)} M dense + ${(x.flops.perTokenAttentionAtMeanLength / 1e6).toFixed(1)} M attention at the mean length; achieved ${x.flops.achievedGflops.toFixed(1)} GFLOP/s`);
+  L.push(`heads (5 folds each, CPU seconds): ${Object.entries(x.heads.secondsPerHead).map(([h, s]) => `${h} ${s.toFixed(1)}`).join(", ")}; total ${x.heads.total.toFixed(1)} s, wall ${x.heads.wall.toFixed(1)} s vs backbone ${x.heads.backboneSeconds.toFixed(1)} s`);
+  L.push(`blend (all methods with nested CV): ${x.blend.seconds.toFixed(1)} s; peak RSS ${x.peakRssMB.toFixed(0)} MB`);
+  L.push(`time vs rows: ${x.scaling.byRows.map((s) => `${s.rows} → ${s.seconds.toFixed(1)} s`).join(", ")}`);
+  L.push(`time vs maxLength (${x.scaling.lengthRows} rows): ${x.scaling.byLength.map((s) => `${s.maxLength} → ${s.seconds.toFixed(1)} s (${s.tokens} tokens)`).join(", ")}`);
+  return L.join("\n");
+}
