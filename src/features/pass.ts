@@ -12,6 +12,7 @@ import { writeCsv } from "../io/csv.js";
 import { writeFileAtomic, fsyncDir } from "../io/atomic.js";
 import { sha256 } from "../util/hash.js";
 import { Progress } from "../util/progress.js";
+import { checkpoint } from "../util/faults.js";
 import { PartReader, writePart } from "./parts.js";
 import { FEATURE_FORMAT, FeatureSplit, SplitRowReader, readManifest, sameKey, type CacheKey, type Manifest } from "./store.js";
 
@@ -120,6 +121,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   const tokProgress = new Progress(`tokenize ${input.name}`, need.length);
   need.forEach((i, k) => {
     encoded.set(i, backbone.tokenizer.encode(input.texts[i]));
+    checkpoint("tokenize");
     if (k % 256 === 0) tokProgress.update(k);
   });
   tokProgress.done();
@@ -165,6 +167,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
     for (const b of tokenBudgetBatches(chunk, lengths, opts.batchTokens)) {
       const out = await backbone.forward(b.map((i) => encoded.get(i)!), times);
       b.forEach((i, k) => feats.set(i, out[k]));
+      checkpoint("forward");
       forwardRows += b.length;
       doneRows += b.length;
       for (const i of b) forwardTokens += lengths[i];
@@ -221,6 +224,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
     w.layersCls.write(r.layersCls);
     w.layersMean.write(r.layersMean);
     w.tokens.write(r.tokens);
+    checkpoint("assemble");
   }
   for (const x of Object.values(w)) x.close();
   const off = new NpyWriter(join(staging, "offsets.npy"), "<i8", [N + 1]);
@@ -236,6 +240,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   fsyncDir(staging);
   // swap: a kill between the renames is repaired by recover() on the next run
   if (existsSync(finalDir)) renameSync(finalDir, `${finalDir}.old`);
+  checkpoint("swap");
   renameSync(staging, finalDir);
   rmSync(`${finalDir}.old`, { recursive: true, force: true });
   fsyncDir(opts.featuresDir);

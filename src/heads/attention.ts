@@ -14,6 +14,7 @@ import { carveValidation, trainAdam, uniformInit, type GradModel } from "./sgd.j
 import { TokenSource } from "./tokenSource.js";
 import { shuffled } from "../data/bundled.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
+import { halfsToFloats } from "../backbone/safetensors.js";
 
 /** Parameters, shapes as in attentionGraph.ts. */
 export interface AttentionParams {
@@ -81,7 +82,7 @@ type Target = (row: number, k: number) => number;
 
 class AttentionModel implements GradModel {
   params: Float32Array[];
-  readonly decay = new Set([0, 4, 5]);
+  readonly decay = new Map([[0, 1e-3], [4, 1e-3], [5, 3e-2]]);
 
   constructor(
     private readonly trainSess: OrtSession,
@@ -92,6 +93,7 @@ class AttentionModel implements GradModel {
     private readonly task: FoldTask["task"],
     private readonly target: Target,
     seed: number,
+    private readonly stats: { mu: Float32Array; sd: Float32Array },
   ) {
     const a = 1 / Math.sqrt(H);
     this.params = [uniformInit(H * H, a, seed), new Float32Array(H), new Float32Array(H).fill(1), new Float32Array(H), uniformInit(H, a, seed + 1), uniformInit(H * c, a, seed + 2), new Float32Array(c)];
@@ -100,7 +102,11 @@ class AttentionModel implements GradModel {
   private paramFeeds(): Record<string, ReturnType<typeof float32>> {
     const { H, c } = this;
     const dims = [[H, H], [H], [H], [H], [H, 1], [H, c], [c]];
-    return Object.fromEntries(PARAM_NAMES.map((n, i) => [n, float32(this.params[i], dims[i])]));
+    return {
+      mu: float32(this.stats.mu, [H]),
+      sd: float32(this.stats.sd, [H]),
+      ...Object.fromEntries(PARAM_NAMES.map((n, i) => [n, float32(this.params[i], dims[i])])),
+    };
   }
 
   async gradients(rows: Int32Array): Promise<Float32Array[]> {
@@ -157,6 +163,30 @@ function bucketBatches(src: TokenSource, batchSize: number, seed: number) {
   };
 }
 
+/** Per-feature mean and standard deviation of the token states of the given rows (float64 sums). */
+export function tokenStats(src: TokenSource, rows: Int32Array): { mu: Float32Array; sd: Float32Array } {
+  const H = src.H;
+  const s = new Float64Array(H), ss = new Float64Array(H);
+  let n = 0;
+  for (let i = 0; i < rows.length; i += 64) {
+    const part = rows.subarray(i, i + 64);
+    const b = src.batch(part);
+    const x = halfsToFloats(b.tokens);
+    for (let r = 0; r < b.mask.length; r++) {
+      if (!b.mask[r]) continue;
+      n++;
+      for (let j = 0; j < H; j++) {
+        const v = x[r * H + j];
+        s[j] += v;
+        ss[j] += v * v;
+      }
+    }
+  }
+  const mu = Float32Array.from(s, (v) => v / Math.max(1, n));
+  const sd = Float32Array.from(ss, (v, j) => Math.sqrt(Math.max(v / Math.max(1, n) - mu[j] * mu[j], 0)) || 1);
+  return { mu, sd };
+}
+
 /** Trains the head on one fold. ORT runs single-threaded per job so results do not depend on the worker count. */
 export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldResult> {
   const t0 = performance.now();
@@ -169,10 +199,10 @@ export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldR
   try {
     const ts = t.task === "regression" ? targetScale(t.y, t.trainIdx, t.c) : undefined;
     const target: Target = (r, k) => (ts ? (t.y[r * t.c + k] - ts.mu[k]) / ts.sd[k] : t.y[r]);
-    const model = new AttentionModel(trainSess, inferSess, trainSrc, H, t.c, t.task, target, t.seed);
+    const model = new AttentionModel(trainSess, inferSess, trainSrc, H, t.c, t.task, target, t.seed, tokenStats(trainSrc, t.trainIdx));
     const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
     const r = await trainAdam(model, fit, stop, {
-      task: t.task, c: t.c, target, lr: 1e-3, l2: 1e-3, batchSize: 32, maxEpochs: 12, patience: 2, seed: t.seed, batches: bucketBatches(trainSrc, 32, t.seed),
+      task: t.task, c: t.c, target, lr: 2e-3, batchSize: 32, maxEpochs: 12, patience: 2, seed: t.seed, batches: bucketBatches(trainSrc, 32, t.seed),
     });
     const shown = new Map<number, Float32Array>(Array.from(t.validIdx.slice(0, 4), (i) => [i, new Float32Array()]));
     const toOutput = (z: Float64Array): Float64Array => {

@@ -4,7 +4,9 @@
  * The backward pass is written out by hand; `test/heads/attention.test.ts` checks it against
  * finite differences of an independent float64 implementation.
  *
- * Inputs: tokens f16 [B,T,H] (padding rows zero), mask f32 [B,T], then the parameters
+ * Inputs: tokens f16 [B,T,H] (padding rows zero), mask f32 [B,T], mu/sd f32 [H] (per-feature token
+ * statistics of the training rows: tokens are standardised in the graph, which standardises the
+ * pooled vector too, since the weights sum to one), then the parameters
  * W1 [H,H] (x·W1), b1 [H], g [H], beta [H], w2 [H,1], Wo [H,C], bo [C].
  * Training graph adds y f32 [B,C] (one-hot / 0-1 / standardised targets) and rw f32 [B,1]
  * (row weights, 1/B), and outputs the gradients of Σ rw·loss.
@@ -22,7 +24,10 @@ export function buildAttentionGraph(H: number, C: number, task: Task, training: 
   const mask = g.input({ name: "mask", type: DT.FLOAT, dims: ["B", "T"] });
   const shapes: Record<(typeof PARAM_NAMES)[number], (number | string)[]> = { W1: [H, H], b1: [H], g: [H], beta: [H], w2: [H, 1], Wo: [H, C], bo: [C] };
   const P = Object.fromEntries(PARAM_NAMES.map((n) => [n, g.input({ name: n, type: DT.FLOAT, dims: shapes[n] })])) as Record<(typeof PARAM_NAMES)[number], string>;
-  const X = g.op("Cast", [X16], { to: DT.FLOAT });
+  const mu0 = g.input({ name: "mu", type: DT.FLOAT, dims: [H] });
+  const sd0 = g.input({ name: "sd", type: DT.FLOAT, dims: [H] });
+  // padding stays exactly zero after standardising, so padded rows never leak into sums
+  const X = g.op("Mul", [g.op("Div", [g.op("Sub", [g.op("Cast", [X16], { to: DT.FLOAT }), mu0]), sd0]), g.op("Unsqueeze", [mask, g.intList([2])])]);
   const last = g.intList([-1]);
   const ax01 = g.intList([0, 1]);
   const ax0 = g.intList([0]);

@@ -14,8 +14,8 @@ export interface GradModel {
   gradients(rows: Int32Array): Promise<Float32Array[]>;
   /** Logits [rows × c] for train-split rows. */
   logits(rows: Int32Array): Promise<Float64Array>;
-  /** Parameters that get the L2 penalty (matrices), by index. */
-  decay: ReadonlySet<number>;
+  /** L2 strength per parameter index (λ/2‖W‖² added to the loss); parameters not listed get none. */
+  decay: ReadonlyMap<number, number>;
 }
 
 export interface SgdOptions {
@@ -24,8 +24,6 @@ export interface SgdOptions {
   /** training targets in model space: class index (classification) or standardised values (regression) */
   target: (row: number, k: number) => number;
   lr: number;
-  /** L2 penalty λ/2‖W‖² on the `decay` parameters, added to the gradient */
-  l2: number;
   batchSize: number;
   maxEpochs: number;
   patience: number;
@@ -80,7 +78,7 @@ export async function trainAdam(model: GradModel, fit: Int32Array, stop: Int32Ar
       const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step;
       model.params.forEach((p, pi) => {
         const g = grads[pi], mm = m[pi], vv = v[pi];
-        const l2 = model.decay.has(pi) ? o.l2 : 0;
+        const l2 = model.decay.get(pi) ?? 0;
         for (let j = 0; j < p.length; j++) {
           const gj = g[j] + l2 * p[j];
           mm[j] = b1 * mm[j] + (1 - b1) * gj;

@@ -35,7 +35,7 @@ function selectLayers(src: Float32Array, N: number, L1: number, H: number, start
 
 class WeightedLayerModel implements GradModel {
   params: Float32Array[];
-  readonly decay = new Set([1]);
+  readonly decay = new Map([[1, 1e-2]]);
 
   constructor(private readonly inp: LayerInputs, private readonly c: number, private readonly task: FoldTask["task"], private readonly target: (r: number, k: number) => number, seed: number) {
     const { nL, H } = inp;
@@ -128,7 +128,7 @@ export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldR
   const target = (r: number, k: number): number => (ts ? (t.y[r * t.c + k] - ts.mu[k]) / ts.sd[k] : t.y[r]);
   const model = new WeightedLayerModel(inTrain, t.c, t.task, target, t.seed);
   const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
-  const r = await trainAdam(model, fit, stop, { task: t.task, c: t.c, target, lr: 3e-3, l2: 1e-2, batchSize: 32, maxEpochs: 80, patience: 6, seed: t.seed });
+  const r = await trainAdam(model, fit, stop, { task: t.task, c: t.c, target, lr: 3e-3, batchSize: 32, maxEpochs: 80, patience: 6, seed: t.seed });
   const out = (inp: LayerInputs, rows: Int32Array): Float64Array => {
     const z = link(t.task, model.logitsOf(inp, rows), t.c);
     if (ts) for (let i = 0; i < z.length; i++) z[i] = z[i] * ts.sd[i % t.c] + ts.mu[i % t.c];

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync, existsSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
+import { checkpoint } from "../util/faults.js";
 
 let counter = 0;
 
@@ -28,6 +29,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw e;
   }
   closeSync(fd);
+  checkpoint("rename");
+  checkpoint(`rename:${basename(path)}`);
   renameSync(tmp, path);
 }
 

@@ -20,6 +20,7 @@ import { score } from "../validation/metrics.js";
 import { checkSampleColumns, readTargets, type Targets } from "../validation/targets.js";
 import { placeError, UserError } from "../util/errors.js";
 import { sha256 } from "../util/hash.js";
+import { checkpoint } from "../util/faults.js";
 import { fmtSecs, info } from "../util/progress.js";
 import type { WorkerInput } from "./worker.js";
 
@@ -138,6 +139,7 @@ export async function runOof(cfg: Config): Promise<OofResult> {
   await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
     results.set(id, r);
     writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
+    checkpoint("train-job");
     done++;
     const el = (performance.now() - t0) / 1000;
     const fresh = done - (total - jobs.length);

@@ -32,8 +32,9 @@ export function exitOnError(err: unknown): never {
   }
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === "EACCES" || code === "EROFS" || code === "ENOSPC" || code === "EDQUOT") {
-    process.stderr.write(`poolblend: ${e.message} (nothing already written was changed)\n`);
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS" || code === "ENOSPC" || code === "EDQUOT" || code === "ENOTDIR") {
+    const why = code === "ENOSPC" || code === "EDQUOT" ? "disk full" : "not writable";
+    process.stderr.write(`poolblend: ${why}: ${e.message} (finished outputs are intact; free space or fix permissions and rerun to resume)\n`);
     process.exit(3);
   }
   process.stderr.write(`poolblend: internal error: ${e.stack ?? e.message}\n`);

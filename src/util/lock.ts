@@ -16,7 +16,11 @@ function alive(pid: number): boolean {
  * message instead of interleaving writes. A lock left by a killed process is taken over.
  */
 export function lockRunDir(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`${dir}: cannot create the run folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   const file = join(dir, ".lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -6,9 +6,11 @@ import { gaussian } from "../helpers/synthetic.js";
 import type { Task } from "../../src/config.js";
 
 /** float64 Σ_b rw_b·loss_b of the head, from attentionPool + linear output — independent of the graph. */
-function referenceLoss(params: Float64Array[], rows: Float64Array[], H: number, C: number, task: Task, y: number[][], rw: number): number {
+function referenceLoss(params: Float64Array[], raw: Float64Array[], H: number, C: number, task: Task, y: number[][], rw: number, mu: number[], sd: number[]): number {
   const [W1, b1, g, beta, w2, Wo, bo] = params;
   let total = 0;
+  // the graph standardises tokens with the training rows' statistics
+  const rows = raw.map((r) => r.map((v, i) => (v - mu[i % H]) / sd[i % H]));
   rows.forEach((tok, b) => {
     const T = tok.length / H;
     const { pooled } = attentionPool(tok, T, H, { W1, b1, g, beta, w2 });
@@ -45,6 +47,7 @@ describe("attention head training graph", () => {
     const params = shapes.map((n, i) => Float64Array.from({ length: n }, () => (i === 2 ? 1 + 0.3 * rnd() : 0.5 * rnd())));
     const y = lengths.map(() => Array.from({ length: C }, (_, k) => (task === "regression" ? rnd() : C === 1 ? 1 : k === 1 ? 1 : 0)));
     y[1] = task === "multiclass" ? [1, 0, 0] : y[1].map((v) => (task === "binary" ? 0 : v));
+    const mu = Array.from({ length: H }, () => 0.3 * rnd()), sd = Array.from({ length: H }, () => 0.5 + Math.abs(rnd()));
 
     const s = await OrtSession.load(buildAttentionGraph(H, C, task, true), { threads: 1 });
     const tokens = new Uint16Array(B * T * H), mask = new Float32Array(B * T);
@@ -64,6 +67,8 @@ describe("attention head training graph", () => {
     const out = await s.run({
       tokens: float16(tokens, [B, T, H]),
       mask: float32(mask, [B, T]),
+      mu: float32(Float32Array.from(mu), [H]),
+      sd: float32(Float32Array.from(sd), [H]),
       ...Object.fromEntries(PARAM_NAMES.map((n, i) => [n, float32(Float32Array.from(params[i]), dims[i])])),
       y: float32(Float32Array.from(y.flat()), [B, C]),
       rw: float32(new Float32Array(B).fill(1 / B), [B, 1]),
@@ -76,9 +81,9 @@ describe("attention head training graph", () => {
       for (let j = 0; j < params[pi].length; j++) {
         const eps = 1e-5, keep = params[pi][j];
         params[pi][j] = keep + eps;
-        const up = referenceLoss(params, rows, H, C, task, y, 1 / B);
+        const up = referenceLoss(params, rows, H, C, task, y, 1 / B, mu, sd);
         params[pi][j] = keep - eps;
-        const down = referenceLoss(params, rows, H, C, task, y, 1 / B);
+        const down = referenceLoss(params, rows, H, C, task, y, 1 / B, mu, sd);
         params[pi][j] = keep;
         const fd = (up - down) / (2 * eps);
         worst = Math.max(worst, Math.abs(fd - got[j]) / Math.max(1e-2, Math.abs(fd)));

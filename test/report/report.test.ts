@@ -66,7 +66,7 @@ describe("report.html in headless Chromium", () => {
         expect(await page.locator("#folklore + p").innerText()).toMatch(/Claimed: attention > weightedLayer > mean > max > min/);
         expect(await page.locator(".tok").count()).toBeGreaterThan(3);
         // narrow window: nothing wider than the viewport except inside scroll boxes
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        const overflow = (await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")) as number;
         expect(overflow).toBeLessThanOrEqual(1);
         mkdirSync(join(ROOT, "test-results"), { recursive: true });
         await page.screenshot({ path: join(ROOT, "test-results", `report-${width}.png`), fullPage: true });
