@@ -235,7 +235,8 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   writeCsv(join(staging, "ids.csv"), ["id"], input.ids.map((id) => [id]));
   const ms = (x: number): number => Math.round(x) / 1000;
   const timing = { seconds: ms(performance.now() - t0), tokenize: ms(times.tokenize), forward: ms(times.forward), pooling: ms(times.pooling), write: ms(times.write + performance.now() - tt), forwardRows };
-  const manifest: Manifest = { ...key, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: opts.textColumns, rowHashes: hashes, timing };
+  const manifest: Manifest = { ...key, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: opts.textColumns, rowHashes: hashes };
+  writeFileAtomic(join(staging, "timing.json"), JSON.stringify(timing) + "\n");
   writeFileAtomic(join(staging, "manifest.json"), JSON.stringify(manifest) + "\n");
   fsyncDir(staging);
   // swap: a kill between the renames is repaired by recover() on the next run

@@ -32,8 +32,21 @@ export interface Manifest extends CacheKey {
   textColumns: string[];
   /** sha256 (first 32 hex) of each row's text columns, row order */
   rowHashes: string[];
-  /** seconds per stage of the pass that computed this export */
-  timing?: { seconds: number; tokenize: number; forward: number; pooling: number; write: number; forwardRows: number };
+}
+
+/** timing.json beside the manifest: seconds per stage of the pass that wrote the export (kept apart so the export itself is deterministic). */
+export interface Timing {
+  seconds: number;
+  tokenize: number;
+  forward: number;
+  pooling: number;
+  write: number;
+  forwardRows: number;
+}
+
+export function readTiming(dir: string): Timing | undefined {
+  const f = join(dir, "timing.json");
+  return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as Timing) : undefined;
 }
 
 export function sameKey(a: CacheKey, b: CacheKey): boolean {

@@ -8,7 +8,7 @@ import { METRICS, score } from "../validation/metrics.js";
 import { BertTokenizer } from "../backbone/tokenizer.js";
 import { correlationMatrix, errors, folkloreCheck, pairGains, type PairGain } from "./diversity.js";
 import { UserError } from "../util/errors.js";
-import { readManifest } from "../features/store.js";
+import { readTiming } from "../features/store.js";
 import type { Json } from "../heads/types.js";
 
 export interface ReportData {
@@ -77,7 +77,7 @@ export function gatherReport(cfg: Config): ReportData {
   const times: ReportData["times"] = [];
   // the pass that computed the features (a later cached run took no time)
   for (const split of ["train", "test"]) {
-    const timing = readManifest(join(cfg.out, "features", split))?.timing;
+    const timing = readTiming(join(cfg.out, "features", split));
     if (timing) for (const stage of ["tokenize", "forward", "pooling", "write"] as const) times.push({ stage: `features ${split}: ${stage}`, seconds: timing[stage] });
   }
   for (const h of names) times.push({ stage: `train ${h} (${cfg.folds.k} folds, CPU)`, seconds: scores.heads[h].seconds });
