@@ -57,7 +57,7 @@ export function deepMerge(base: Json, over: Json): Json {
 const DEFAULTS: Json = {
   data: { id: "id", group: null },
   folds: { k: 5, seed: 42 },
-  backbone: { model: "models/minilm-l6", maxLength: 256, batchTokens: 8192, threads: 0, chunkRows: 1024 },
+  backbone: { model: "models/minilm-l6", maxLength: 256, batchTokens: 2048, threads: 0, chunkRows: 1024 },
   heads: [...HEAD_NAMES],
   headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
   blend: { method: "hillclimb", rounds: 100, bags: 0 },

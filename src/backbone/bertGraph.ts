@@ -14,6 +14,11 @@ export type PooledOutput = (typeof POOLED_OUTPUTS)[number];
 export interface BuildOptions {
   /** "pooled": the poolblend outputs; "lastHidden": only `last_hidden_state` (the transformers.js layout). */
   outputs: "pooled" | "lastHidden";
+  /**
+   * Emit ONNX Runtime's fused transformer ops (com.microsoft Attention, SkipLayerNormalization,
+   * BiasGelu) instead of the plain-op pattern, which ORT's online optimiser does not fuse.
+   */
+  fused?: boolean;
 }
 
 function transpose2d(t: Tensor): Float32Array {
@@ -70,8 +75,31 @@ export function buildBertGraph(weights: Map<string, Tensor>, cfg: BertConfig, op
   const mergeShape = g.intList([0, 0, H]);
   const scale = g.scalar(1 / Math.sqrt(dh));
 
+  const maskI32 = opts.fused ? g.op("Cast", [mask], { to: DT.INT32 }) : "";
+  const MS = "com.microsoft";
+  const skipLayerNorm = (input: string, skip: string, name: string, biasName: string): string =>
+    g.op("SkipLayerNormalization", [input, skip, init(`${name}.weight`), init(`${name}.bias`), init(biasName)], { epsilon: { float: cfg.layerNormEps } }, undefined, MS);
+  const matmulT = (inp: string, name: string): string => {
+    const t = w(`${name}.weight`);
+    return g.op("MatMul", [inp, g.floats(`${name}.weight_t`, [t.shape[1], t.shape[0]], transpose2d(t))]);
+  };
+
   for (let l = 0; l < cfg.numLayers; l++) {
     const p = `encoder.layer.${l}`;
+    if (opts.fused) {
+      // packed QKV: weights [H, 3H] = [Wqᵀ | Wkᵀ | Wvᵀ], bias [3H]
+      const qkv = ["query", "key", "value"].map((n) => transpose2d(w(`${p}.attention.self.${n}.weight`)));
+      const packed = new Float32Array(H * 3 * H);
+      for (let i = 0; i < H; i++) for (let k = 0; k < 3; k++) packed.set(qkv[k].subarray(i * H, (i + 1) * H), i * 3 * H + k * H);
+      const bias = new Float32Array(3 * H);
+      ["query", "key", "value"].forEach((n, k) => bias.set(w(`${p}.attention.self.${n}.bias`).data, k * H));
+      const ctx = g.op("Attention", [x, g.floats(`${p}.qkv_w`, [H, 3 * H], packed), g.floats(`${p}.qkv_b`, [3 * H], bias), maskI32], { num_heads: nh }, undefined, MS);
+      const attnOut = skipLayerNorm(matmulT(ctx, `${p}.attention.output.dense`), x, `${p}.attention.output.LayerNorm`, `${p}.attention.output.dense.bias`);
+      const gelu = g.op("BiasGelu", [matmulT(attnOut, `${p}.intermediate.dense`), init(`${p}.intermediate.dense.bias`)], {}, undefined, MS);
+      x = skipLayerNorm(matmulT(gelu, `${p}.output.dense`), attnOut, `${p}.output.LayerNorm`, `${p}.output.dense.bias`);
+      hidden.push(x);
+      continue;
+    }
     const split = (name: string, perm: number[]): string => g.op("Transpose", [g.op("Reshape", [linear(x, `${p}.attention.self.${name}`), headsShape])], { perm });
     const q = split("query", [0, 2, 1, 3]);
     const kT = split("key", [0, 2, 3, 1]);
@@ -99,7 +127,9 @@ export function buildBertGraph(weights: Map<string, Tensor>, cfg: BertConfig, op
   const count = g.op("ReduceSum", [maskF, g.intList([1])], { keepdims: 1 });
   const hasTokens = g.op("Greater", [count, g.scalar(0)]);
   const denom = g.op("Max", [count, g.scalar(1)]);
-  const maskedMean = (h: string): string => g.op("Div", [g.op("ReduceSum", [g.op("Mul", [h, m3]), g.intList([1])], { keepdims: 0 }), denom]);
+  // masked mean as one batched product: (mask / count) [B,1,T] × h [B,T,H] — no [B,T,H] temporary
+  const meanWeights = g.op("Unsqueeze", [g.op("Div", [maskF, denom]), g.intList([1])]);
+  const maskedMean = (h: string): string => g.op("Squeeze", [g.op("MatMul", [meanWeights, h]), g.intList([1])]);
   const guarded = (v: string): string => g.op("Where", [hasTokens, v, g.scalar(0)]);
 
   g.op("Identity", [maskedMean(x)], {}, "mean");

@@ -24,7 +24,7 @@ export const DEFAULT_WEIGHTS = {
 } as const;
 
 /** Bumped whenever the graph builder changes what it writes, so prepared folders get rebuilt. */
-export const GRAPH_VERSION = 1;
+export const GRAPH_VERSION = 3;
 
 /** `poolblend-model.json`: what a prepared model folder holds. */
 export interface ModelCard {
@@ -67,7 +67,7 @@ export function prepareDefaultModel(outDir: string, log: (s: string) => void = (
   mkdirSync(outDir, { recursive: true });
   const cfg = readBertConfig(join(src, "model/config.json"));
   const weights = readSafetensors(join(src, "model/model.fp16.safetensors"));
-  const bytes = buildBertGraph(weights, cfg, { outputs: "pooled" });
+  const bytes = buildBertGraph(weights, cfg, { outputs: "pooled", fused: true });
   writeFileAtomic(join(outDir, "model.onnx"), bytes);
   copyFileSync(join(src, "model/tokenizer.json"), join(outDir, "tokenizer.json"));
   copyFileSync(join(src, "model/config.json"), join(outDir, "config.json"));

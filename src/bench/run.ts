@@ -40,7 +40,7 @@ function config(dir: string, name: string, maxLength: number, threads: number): 
       task: "binary",
       metric: "auc",
       folds: { k: 5, seed: 42 },
-      backbone: { model: join(PROJECT_ROOT, "models/minilm-l6"), maxLength, batchTokens: 8192, threads, chunkRows: 1024 },
+      backbone: { model: join(PROJECT_ROOT, "models/minilm-l6"), maxLength, batchTokens: 2048, threads, chunkRows: 1024 },
       heads: ["mean", "max", "min", "weightedLayer", "attention"],
       headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
       blend: { method: "hillclimb", rounds: 100, bags: 0 },
@@ -54,7 +54,7 @@ function config(dir: string, name: string, maxLength: number, threads: number): 
 /** One fresh feature pass over `texts`; returns wall seconds and tokens. */
 async function passTime(backbone: Backbone, texts: string[], dir: string): Promise<{ seconds: number; tokens: number }> {
   rmSync(dir, { recursive: true, force: true });
-  const r = await featurePassSplit({ name: "train", ids: texts.map((_, i) => String(i)), texts: texts.map((t) => [t]) }, { backbone, featuresDir: dir, textColumns: ["text"], batchTokens: 8192 });
+  const r = await featurePassSplit({ name: "train", ids: texts.map((_, i) => String(i)), texts: texts.map((t) => [t]) }, { backbone, featuresDir: dir, textColumns: ["text"], batchTokens: 2048 });
   rmSync(dir, { recursive: true, force: true });
   return { seconds: r.seconds, tokens: r.tokens };
 }

@@ -8,7 +8,7 @@ const { onnx } = onnxProto;
 type AttrValue = number | string | number[] | { ints: number[] } | { float: number } | { tensor: onnxProto.onnx.ITensorProto };
 
 /** ONNX element types used here. */
-export const DT = { FLOAT: 1, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
+export const DT = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 export type ElemType = (typeof DT)[keyof typeof DT];
 
 export interface ValueSpec {
