@@ -82,7 +82,7 @@ export class Backbone {
     const mean = f32(out.mean), max = f32(out.max), min = f32(out.min);
     const lc = f32(out.layers_cls), lm = f32(out.layers_mean);
     const tok = f16bits(out.tokens);
-    const res = rows.map((r, i) => ({
+    const res = rows.map((_, i) => ({
       mean: mean.slice(i * H, (i + 1) * H),
       max: max.slice(i * H, (i + 1) * H),
       min: min.slice(i * H, (i + 1) * H),

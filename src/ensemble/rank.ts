@@ -1,19 +1,12 @@
 /** Rank averaging for AUC: each model's predictions become normalised ranks, then a (weighted) mean. */
 import { UserError } from "../util/errors.js";
+import { averageRanks } from "../validation/metrics.js";
 import type { BlendContext, BlendModel } from "./types.js";
 
 /** Average ranks (ties share their mean rank) scaled to [0, 1]. */
 export function normalisedRanks(p: ArrayLike<number>): Float64Array {
   const n = p.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => p[a] - p[b]);
-  const r = new Float64Array(n);
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && p[idx[j + 1]] === p[idx[i]]) j++;
-    for (let k = i; k <= j; k++) r[idx[k]] = n > 1 ? (i + j) / 2 / (n - 1) : 0.5;
-    i = j + 1;
-  }
-  return r;
+  return averageRanks(p).map((r) => (n > 1 ? (r - 1) / (n - 1) : 0.5));
 }
 
 export function rank(preds: readonly Float64Array[], ctx: BlendContext, weights?: number[]): BlendModel {

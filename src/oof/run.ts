@@ -18,7 +18,7 @@ import { runPool } from "../util/workerPool.js";
 import { groupFolds, stratifiedFolds } from "../validation/folds.js";
 import { score } from "../validation/metrics.js";
 import { checkSampleColumns, readTargets, type Targets } from "../validation/targets.js";
-import { placeError, UserError } from "../util/errors.js";
+import { placeError } from "../util/errors.js";
 import { sha256 } from "../util/hash.js";
 import { checkpoint } from "../util/faults.js";
 import { fmtSecs, info } from "../util/progress.js";
@@ -75,11 +75,6 @@ export interface OofResult {
   oof: Partial<Record<HeadName, Float64Array>>;
   test: Partial<Record<HeadName, Float64Array>>;
   trainSeconds: number;
-}
-
-/** y of the metric: class index (classification) or n × c targets. */
-export function metricY(t: Targets): Float64Array {
-  return t.y;
 }
 
 function rowsWhere(folds: Int32Array, pred: (f: number) => boolean): Int32Array {

@@ -19,9 +19,9 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   mcrmse: { name: "mcrmse", greater: false },
 };
 
-/** ROC AUC with ties counted half (Mann–Whitney U via average ranks). */
-export function auc(y: ArrayLike<number>, p: ArrayLike<number>): number {
-  const n = y.length;
+/** 1-based ranks of `p`, ties sharing their average rank. */
+export function averageRanks(p: ArrayLike<number>): Float64Array {
+  const n = p.length;
   const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => p[a] - p[b]);
   const ranks = new Float64Array(n);
   for (let i = 0; i < n; ) {
@@ -31,6 +31,13 @@ export function auc(y: ArrayLike<number>, p: ArrayLike<number>): number {
     for (let k = i; k <= j; k++) ranks[idx[k]] = r;
     i = j + 1;
   }
+  return ranks;
+}
+
+/** ROC AUC with ties counted half (Mann–Whitney U via average ranks). */
+export function auc(y: ArrayLike<number>, p: ArrayLike<number>): number {
+  const n = y.length;
+  const ranks = averageRanks(p);
   let pos = 0, sumPos = 0;
   for (let i = 0; i < n; i++)
     if (y[i] === 1) {
