@@ -59,7 +59,7 @@ export class Backbone {
     const card = existsSync(cardFile) ? (JSON.parse(readFileSync(cardFile, "utf8")) as { onnxSha256?: string; numLayers?: number; hiddenSize?: number; maxPositions?: number }) : {};
     const tokenizer = new BertTokenizer(tokFile, maxLength);
     if (card.maxPositions !== undefined && maxLength > card.maxPositions) throw new UserError(`backbone.maxLength ${maxLength} exceeds the model's ${card.maxPositions} positions`);
-    const probe = await session.run(feedsFor(tokenizer.padBatch([tokenizer.encode([""])])));
+    const probe = await session.run(feedsFor(tokenizer.padBatch([tokenizer.encode([""])]), session.inputNames));
     const [, L1, H] = probe.layers_cls.dims as number[];
     return new Backbone(tokenizer, session, {
       modelDir,
@@ -75,7 +75,7 @@ export class Backbone {
   async forward(rows: readonly Encoded[], times?: StageTimes): Promise<RowFeatures[]> {
     const t0 = performance.now();
     const batch = this.tokenizer.padBatch(rows);
-    const out = await this.session.run(feedsFor(batch));
+    const out = await this.session.run(feedsFor(batch, this.session.inputNames));
     const t1 = performance.now();
     const H = this.info.hiddenSize;
     const LH = (this.info.numLayers + 1) * H;
@@ -102,7 +102,9 @@ export class Backbone {
   }
 }
 
-function feedsFor(b: ReturnType<BertTokenizer["padBatch"]>) {
+/** Feeds for the inputs the model declares (some exports have no token_type_ids). */
+function feedsFor(b: ReturnType<BertTokenizer["padBatch"]>, inputs: readonly string[]): Record<string, ReturnType<typeof int64>> {
   const dims = [b.size, b.seqLen];
-  return { input_ids: int64(b.inputIds, dims), attention_mask: int64(b.attentionMask, dims), token_type_ids: int64(b.tokenTypeIds, dims) };
+  const all = { input_ids: int64(b.inputIds, dims), attention_mask: int64(b.attentionMask, dims), token_type_ids: int64(b.tokenTypeIds, dims) };
+  return Object.fromEntries(Object.entries(all).filter(([k]) => inputs.includes(k)));
 }

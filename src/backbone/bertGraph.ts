@@ -12,8 +12,11 @@ export const POOLED_OUTPUTS = ["mean", "max", "min", "layers_cls", "layers_mean"
 export type PooledOutput = (typeof POOLED_OUTPUTS)[number];
 
 export interface BuildOptions {
-  /** "pooled": the poolblend outputs; "lastHidden": only `last_hidden_state` (the transformers.js layout). */
-  outputs: "pooled" | "lastHidden";
+  /**
+   * "pooled": the poolblend outputs; "lastHidden": only `last_hidden_state` (the transformers.js
+   * layout); "hiddenStates": `hidden_states.0..L`, like an export with output_hidden_states.
+   */
+  outputs: "pooled" | "lastHidden" | "hiddenStates";
   /**
    * Emit ONNX Runtime's fused transformer ops (com.microsoft Attention, SkipLayerNormalization,
    * BiasGelu) instead of the plain-op pattern, which ORT's online optimiser does not fuse.
@@ -115,13 +118,30 @@ export function buildBertGraph(weights: Map<string, Tensor>, cfg: BertConfig, op
     hidden.push(x);
   }
 
+  if (opts.outputs === "hiddenStates") {
+    hidden.forEach((h, i) => {
+      g.op("Identity", [h], {}, `hidden_states.${i}`);
+      g.output({ name: `hidden_states.${i}`, type: DT.FLOAT, dims: ["batch", "seq", H] });
+    });
+    return g.toBytes("bert_hidden_states");
+  }
   if (opts.outputs === "lastHidden") {
     g.op("Identity", [x], {}, "last_hidden_state");
     g.output({ name: "last_hidden_state", type: DT.FLOAT, dims: ["batch", "seq", H] });
     return g.toBytes("bert_last_hidden");
   }
 
-  // masked reductions; a row with no valid token yields zeros, never NaN or ±FLT_MAX
+  addPooledOutputs(g, hidden, maskF, H);
+  return g.toBytes("bert_pooled");
+}
+
+/**
+ * Appends the pooled outputs of contract section 4 to a graph whose hidden states (index 0 =
+ * embedding output, last = final layer, each [B,T,H] float32) and float mask [B,T] are named.
+ * Masked reductions: a row with no valid token yields zeros, never NaN or ±FLT_MAX.
+ */
+export function addPooledOutputs(g: GraphBuilder, hidden: readonly string[], maskF: string, H: number): void {
+  const x = hidden[hidden.length - 1];
   const m3 = g.op("Unsqueeze", [maskF, g.intList([2])]);
   const mBool = g.op("Cast", [m3], { to: DT.BOOL });
   const count = g.op("ReduceSum", [maskF, g.intList([1])], { keepdims: 1 });
@@ -136,18 +156,17 @@ export function buildBertGraph(weights: Map<string, Tensor>, cfg: BertConfig, op
   g.op("Identity", [guarded(g.op("ReduceMax", [g.op("Where", [mBool, x, g.scalar(FLT_LOWEST)])], { axes: [1], keepdims: 0 }))], {}, "max");
   g.op("Identity", [guarded(g.op("ReduceMin", [g.op("Where", [mBool, x, g.scalar(-FLT_LOWEST)])], { axes: [1], keepdims: 0 }))], {}, "min");
   const axis1 = g.intList([1]);
-  const cls = hidden.map((h) => g.op("Unsqueeze", [g.op("Gather", [h, g.ints(`cls_idx_${h}`, [], [0])], { axis: 1 }), axis1]));
+  const cls = hidden.map((h) => g.op("Unsqueeze", [g.op("Gather", [h, g.intScalar(0)], { axis: 1 }), axis1]));
   g.op("Concat", cls, { axis: 1 }, "layers_cls");
   const means = hidden.map((h) => g.op("Unsqueeze", [maskedMean(h), axis1]));
   g.op("Concat", means, { axis: 1 }, "layers_mean");
   g.op("Cast", [x], { to: DT.FLOAT16 }, "tokens");
 
-  const L1 = cfg.numLayers + 1;
+  const L1 = hidden.length;
   g.output({ name: "mean", type: DT.FLOAT, dims: ["batch", H] });
   g.output({ name: "max", type: DT.FLOAT, dims: ["batch", H] });
   g.output({ name: "min", type: DT.FLOAT, dims: ["batch", H] });
   g.output({ name: "layers_cls", type: DT.FLOAT, dims: ["batch", L1, H] });
   g.output({ name: "layers_mean", type: DT.FLOAT, dims: ["batch", L1, H] });
   g.output({ name: "tokens", type: DT.FLOAT16, dims: ["batch", "seq", H] });
-  return g.toBytes("bert_pooled");
 }

@@ -24,7 +24,7 @@ export const DEFAULT_WEIGHTS = {
 } as const;
 
 /** Bumped whenever the graph builder changes what it writes, so prepared folders get rebuilt. */
-export const GRAPH_VERSION = 3;
+export const GRAPH_VERSION = 4;
 
 /** `poolblend-model.json`: what a prepared model folder holds. */
 export interface ModelCard {

@@ -47,8 +47,28 @@ export class GraphBuilder {
   private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
   private n = 0;
+  /** prepended to generated names, so an extended graph's own names never collide */
+  private prefix = "";
 
   constructor(private readonly opset = 17) {}
+
+  /**
+   * Starts from an existing model: its nodes, initializers and inputs are kept, its outputs
+   * dropped (the caller declares new ones). Opset is raised to at least 17.
+   */
+  static extend(bytes: Uint8Array): { g: GraphBuilder; outputs: onnxProto.onnx.IValueInfoProto[]; inputs: onnxProto.onnx.IValueInfoProto[] } {
+    const m = onnx.ModelProto.decode(bytes);
+    const graph = m.graph!;
+    const opset = Math.max(17, ...(m.opsetImport ?? []).filter((o) => !o.domain).map((o) => Number(o.version)));
+    // the appended reductions use the opset-17 forms (ReduceMax/Min axes as attributes)
+    if (opset > 17) throw new Error(`model uses ONNX opset ${opset}; poolblend can extend graphs up to opset 17`);
+    const g = new GraphBuilder(opset);
+    g.prefix = "pb_";
+    g.nodes.push(...(graph.node ?? []));
+    g.inits.push(...(graph.initializer ?? []));
+    g.inputs.push(...(graph.input ?? []));
+    return { g, outputs: graph.output ?? [], inputs: graph.input ?? [] };
+  }
 
   input(v: ValueSpec): string {
     this.inputs.push(valueInfo(v));
@@ -75,26 +95,33 @@ export class GraphBuilder {
 
   /** A scalar float constant, deduplicated by value. */
   scalar(x: number): string {
-    const name = `c_${x}`;
+    const name = `${this.prefix}c_${x}`;
     if (!this.inits.some((t) => t.name === name)) this.floats(name, [], [x]);
     return name;
   }
 
   /** An int64 1-D constant, deduplicated by value. */
   intList(xs: number[]): string {
-    const name = `i_${xs.join("_")}`;
+    const name = `${this.prefix}i_${xs.join("_")}`;
     if (!this.inits.some((t) => t.name === name)) this.ints(name, [xs.length], xs);
+    return name;
+  }
+
+  /** An int64 scalar constant, deduplicated by value. */
+  intScalar(x: number): string {
+    const name = `${this.prefix}s_${x}`;
+    if (!this.inits.some((t) => t.name === name)) this.ints(name, [], [x]);
     return name;
   }
 
   /** Adds a node; returns its (first) output name, or the given names. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outName?: string, domain?: string): string {
-    const out = outName ?? `${opType.toLowerCase()}_${this.n++}`;
+    const out = outName ?? `${this.prefix}${opType.toLowerCase()}_${this.n++}`;
     this.nodes.push({
       opType,
       input: inputs,
       output: [out],
-      name: `${opType}_${this.n++}`,
+      name: `${this.prefix}${opType}_${this.n++}`,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
       ...(domain ? { domain } : {}),
     });
