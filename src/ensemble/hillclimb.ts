@@ -5,8 +5,8 @@
  * random halves of the library.
  */
 import { better, score } from "../validation/metrics.js";
-import { mulberry32 } from "../data/bundled.js";
-import { linearBlend, weightedSum, type BlendContext, type BlendModel } from "./types.js";
+import { mulberry32 } from "../util/random.js";
+import { linearBlend, type BlendContext, type BlendModel } from "./types.js";
 
 /** Selection counts of one hill climb over the models in `pool`. */
 export function climb(preds: readonly Float64Array[], ctx: BlendContext, pool: readonly number[]): number[] {
@@ -67,4 +67,3 @@ export function hillclimb(preds: readonly Float64Array[], ctx: BlendContext): Bl
   return linearBlend(w);
 }
 
-export { weightedSum };

@@ -12,7 +12,7 @@ import { link } from "./linear.js";
 import { targetScale } from "./pooledLinear.js";
 import { carveValidation, trainAdam, uniformInit, type GradModel } from "./sgd.js";
 import { TokenSource } from "./tokenSource.js";
-import { shuffled } from "../data/bundled.js";
+import { shuffled } from "../util/random.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
 import { halfsToFloats } from "../backbone/safetensors.js";
 

@@ -4,7 +4,7 @@
  * the OOF fold), best epoch kept.
  */
 import type { Task } from "../config.js";
-import { mulberry32, shuffled } from "../data/bundled.js";
+import { mulberry32, shuffled } from "../util/random.js";
 import { stratifiedFolds } from "../validation/folds.js";
 
 /** A model whose parameters are a list of float32 tensors. */

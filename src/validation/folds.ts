@@ -3,7 +3,7 @@
  * classification, on quantile bins of the (first) target for regression, grouped when a group
  * column is set. Seeded and independent of everything but labels, groups and seed.
  */
-import { mulberry32, shuffled } from "../data/bundled.js";
+import { mulberry32, shuffled } from "../util/random.js";
 
 /** Stratified K-fold: each class's rows, shuffled, dealt round-robin starting after the previous class. */
 export function stratifiedFolds(strata: ArrayLike<number>, k: number, seed: number): Int32Array {

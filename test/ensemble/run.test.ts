@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
 import { runPipeline } from "../helpers/run.js";
 import { readCsv, writeCsv } from "../../src/io/csv.js";
-import { shuffled } from "../../src/data/bundled.js";
+import { shuffled } from "../../src/util/random.js";
 
 describe("npm run blend", () => {
   let comp: TempCompetition;

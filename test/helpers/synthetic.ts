@@ -10,7 +10,7 @@ import { NpyWriter } from "../../src/io/npy.js";
 import { writeCsv } from "../../src/io/csv.js";
 import { writeFileAtomic } from "../../src/io/atomic.js";
 import { FEATURE_FORMAT, FeatureSplit, type Manifest } from "../../src/features/store.js";
-import { mulberry32 } from "../../src/data/bundled.js";
+import { mulberry32 } from "../../src/util/random.js";
 import { pool as meanPool } from "../../src/heads/mean.js";
 import { pool as maxPool } from "../../src/heads/max.js";
 import { pool as minPool } from "../../src/heads/min.js";
