@@ -22,6 +22,20 @@ export interface BuildOptions {
    * BiasGelu) instead of the plain-op pattern, which ORT's online optimiser does not fuse.
    */
   fused?: boolean;
+  /**
+   * "int8": the dense layers (attention output, FFN) as com.microsoft DynamicQuantizeMatMul with
+   * per-column symmetric int8 weights. Lossy; needs `fused`. Off by default.
+   */
+  quantize?: "int8";
+}
+
+/** Per-column symmetric int8 quantisation of a [K × N] row-major matrix. */
+export function quantizeColumns(w: Float32Array, K: number, N: number): { q: Int8Array; scale: Float32Array } {
+  const scale = new Float32Array(N);
+  for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) scale[n] = Math.max(scale[n], Math.abs(w[k * N + n]));
+  for (let n = 0; n < N; n++) scale[n] = scale[n] / 127 || 1;
+  const q = Int8Array.from(w, (v, i) => Math.max(-127, Math.min(127, Math.round(v / scale[i % N]))));
+  return { q, scale };
 }
 
 function transpose2d(t: Tensor): Float32Array {
@@ -84,7 +98,12 @@ export function buildBertGraph(weights: Map<string, Tensor>, cfg: BertConfig, op
     g.op("SkipLayerNormalization", [input, skip, init(`${name}.weight`), init(`${name}.bias`), init(biasName)], { epsilon: { float: cfg.layerNormEps } }, undefined, MS);
   const matmulT = (inp: string, name: string): string => {
     const t = w(`${name}.weight`);
-    return g.op("MatMul", [inp, g.floats(`${name}.weight_t`, [t.shape[1], t.shape[0]], transpose2d(t))]);
+    const [N, K] = t.shape;
+    if (opts.quantize === "int8") {
+      const { q, scale } = quantizeColumns(transpose2d(t), K, N);
+      return g.op("DynamicQuantizeMatMul", [inp, g.int8s(`${name}.weight_q`, [K, N], q), g.floats(`${name}.weight_scale`, [N], scale), g.int8s(`${name}.weight_zp`, [N], new Int8Array(N))], {}, undefined, MS);
+    }
+    return g.op("MatMul", [inp, g.floats(`${name}.weight_t`, [K, N], transpose2d(t))]);
   };
 
   for (let l = 0; l < cfg.numLayers; l++) {

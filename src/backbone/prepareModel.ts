@@ -29,6 +29,8 @@ export const GRAPH_VERSION = 4;
 /** `poolblend-model.json`: what a prepared model folder holds. */
 export interface ModelCard {
   graphVersion: number;
+  /** "fp32" (default) or "int8" (dense layers quantised; lossy) */
+  variant?: "fp32" | "int8";
   source: string;
   sourceHashes: Record<string, string>;
   onnxSha256: string;
@@ -51,13 +53,14 @@ export function locateWeights(): string {
 }
 
 /** Builds `outDir` unless it already holds the same build. Returns the card and whether it built. */
-export function prepareDefaultModel(outDir: string, log: (s: string) => void = () => {}): { card: ModelCard; built: boolean } {
+export function prepareDefaultModel(outDir: string, log: (s: string) => void = () => {}, variant: "fp32" | "int8" = "fp32"): { card: ModelCard; built: boolean } {
   const cardFile = join(outDir, "poolblend-model.json");
   const src = locateWeights();
   if (existsSync(cardFile)) {
     const card = JSON.parse(readFileSync(cardFile, "utf8")) as ModelCard;
     const same =
       card.graphVersion === GRAPH_VERSION &&
+      (card.variant ?? "fp32") === variant &&
       JSON.stringify(card.sourceHashes) === JSON.stringify(DEFAULT_WEIGHTS.files) &&
       existsSync(join(outDir, "model.onnx")) &&
       sha256File(join(outDir, "model.onnx")) === card.onnxSha256;
@@ -67,12 +70,13 @@ export function prepareDefaultModel(outDir: string, log: (s: string) => void = (
   mkdirSync(outDir, { recursive: true });
   const cfg = readBertConfig(join(src, "model/config.json"));
   const weights = readSafetensors(join(src, "model/model.fp16.safetensors"));
-  const bytes = buildBertGraph(weights, cfg, { outputs: "pooled", fused: true });
+  const bytes = buildBertGraph(weights, cfg, { outputs: "pooled", fused: true, ...(variant === "int8" ? { quantize: "int8" as const } : {}) });
   writeFileAtomic(join(outDir, "model.onnx"), bytes);
   copyFileSync(join(src, "model/tokenizer.json"), join(outDir, "tokenizer.json"));
   copyFileSync(join(src, "model/config.json"), join(outDir, "config.json"));
   const card: ModelCard = {
     graphVersion: GRAPH_VERSION,
+    variant,
     source: `${DEFAULT_WEIGHTS.pkg}@${DEFAULT_WEIGHTS.version}`,
     sourceHashes: { ...DEFAULT_WEIGHTS.files },
     onnxSha256: sha256(bytes),

@@ -3,7 +3,7 @@
  * IMDB reviews in one process, per-stage times, heads' training, blend, peak RSS, and scaling
  * with rows and with maxLength.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildImdbCompetition, imdbRows } from "../data/bundled.js";
 import { resolveConfig, PROJECT_ROOT, type Config } from "../config.js";
@@ -90,6 +90,32 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
     for (let j = 0; j < H0; j++) maxDiff = Math.max(maxDiff, Math.abs(mean[r * H0 + j] - tjs.embeddings[r * H0 + j]));
   }
 
+  // the optional lossy variant, same texts, fresh pass
+  const int8Dir = join(PROJECT_ROOT, "models/minilm-l6-int8");
+  let int8: { seconds: number; tokensPerSecond: number; meanCosineToFp32: number } | null = null;
+  if (existsSync(join(int8Dir, "model.onnx"))) {
+    info("bench: poolblend feature pass with the int8 variant");
+    const b8 = await Backbone.load(int8Dir, o.maxLength, o.threads);
+    const dir8 = join(o.workDir, "int8");
+    rmSync(dir8, { recursive: true, force: true });
+    const r8 = await featurePassSplit({ name: "train", ids: texts.map((_, i) => String(i)), texts: texts.map((t) => [t]) }, { backbone: b8, featuresDir: dir8, textColumns: ["text"], batchTokens: 2048 });
+    const m8 = FeatureSplit.open(join(dir8, "train")).load("mean").data as Float32Array;
+    let cos = 0;
+    for (let r = 0; r < split.rows; r++) {
+      let ab = 0, aa = 0, bb = 0;
+      for (let j = 0; j < H0; j++) {
+        const a = mean[r * H0 + j], b = m8[r * H0 + j];
+        ab += a * b;
+        aa += a * a;
+        bb += b * b;
+      }
+      cos += ab / Math.sqrt(aa * bb) / split.rows;
+    }
+    int8 = { seconds: r8.seconds, tokensPerSecond: r8.tokens / r8.seconds, meanCosineToFp32: cos };
+    await b8.release();
+    rmSync(dir8, { recursive: true, force: true });
+  }
+
   info("bench: heads (5 folds each) and blend");
   const oof = await runOof(cfg);
   const t0 = performance.now();
@@ -123,6 +149,7 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
     poolblend: { seconds: pbSeconds, tokensPerSecond: tokens / pbSeconds, stages: { tokenize: train.times.tokenize / 1000, forward: fwd, pooling: train.times.pooling / 1000, write: train.times.write / 1000 } },
     transformersJs: { seconds: tjs.seconds, tokensPerSecond: tokens / tjs.seconds, batchSize: 32, meanMaxAbsDiffToPoolblend: maxDiff, comparedRows: compared },
     ratio: tjs.seconds / pbSeconds,
+    int8: int8 && { ...int8, ratioToTransformersJs: tjs.seconds / int8.seconds },
     flops: { perTokenDense: f.dense, perTokenAttentionAtMeanLength: f.attention, achievedGflops: ((f.dense + f.attention) * tokens) / fwd / 1e9 },
     heads: { secondsPerHead: heads, total: headsTotal, wall: oof.trainSeconds, backboneSeconds: pbSeconds },
     blend: { seconds: blendSeconds, perMethod: Object.fromEntries(Object.entries(bl.results).map(([m, r]) => [m, r.seconds])) },
@@ -141,6 +168,7 @@ export function benchTable(r: Record<string, unknown>): string {
     poolblend: { seconds: number; tokensPerSecond: number; stages: Record<string, number> };
     transformersJs: { seconds: number; tokensPerSecond: number; meanMaxAbsDiffToPoolblend: number; comparedRows: number };
     ratio: number;
+    int8: { seconds: number; tokensPerSecond: number; meanCosineToFp32: number; ratioToTransformersJs: number } | null;
     flops: { perTokenDense: number; perTokenAttentionAtMeanLength: number; achievedGflops: number };
     heads: { secondsPerHead: Record<string, number>; total: number; wall: number; backboneSeconds: number };
     blend: { seconds: number };
@@ -155,6 +183,7 @@ export function benchTable(r: Record<string, unknown>): string {
   L.push(`| poolblend feature pass (all five heads' features, written to disk) | ${x.poolblend.seconds.toFixed(1)} | ${x.poolblend.tokensPerSecond.toFixed(0)} |`);
   L.push(`| transformers.js feature-extraction, mean pooling | ${x.transformersJs.seconds.toFixed(1)} | ${x.transformersJs.tokensPerSecond.toFixed(0)} |`);
   L.push(`| **ratio** | | **${x.ratio.toFixed(2)}×** |`);
+  if (x.int8) L.push(`| poolblend, optional int8 variant (lossy: mean cosine to fp32 ${x.int8.meanCosineToFp32.toFixed(4)}) | ${x.int8.seconds.toFixed(1)} | ${x.int8.tokensPerSecond.toFixed(0)} (${x.int8.ratioToTransformersJs.toFixed(2)}×) |`);
   L.push("");
   L.push(`stages: ${Object.entries(x.poolblend.stages).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}; mean pooling vs transformers.js on the ${x.transformersJs.comparedRows} untruncated texts: max |diff| ${x.transformersJs.meanMaxAbsDiffToPoolblend.toExponential(1)} (truncated texts differ: transformers.js 4.3 drops the final [SEP] when it truncates)`);
   L.push(`FLOPs/token: ${(x.flops.perTokenDense / 1e6).toFixed(1)} M dense + ${(x.flops.perTokenAttentionAtMeanLength / 1e6).toFixed(1)} M attention at the mean length; achieved ${x.flops.achievedGflops.toFixed(1)} GFLOP/s`);

@@ -8,7 +8,7 @@ const { onnx } = onnxProto;
 type AttrValue = number | string | number[] | { ints: number[] } | { float: number } | { tensor: onnxProto.onnx.ITensorProto };
 
 /** ONNX element types used here. */
-export const DT = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
+export const DT = { FLOAT: 1, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 export type ElemType = (typeof DT)[keyof typeof DT];
 
 export interface ValueSpec {
@@ -83,6 +83,12 @@ export class GraphBuilder {
   floats(name: string, dims: number[], data: Float32Array | number[]): string {
     const f = data instanceof Float32Array ? data : Float32Array.from(data);
     this.inits.push({ name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) });
+    return name;
+  }
+
+  /** Adds an int8 initializer. */
+  int8s(name: string, dims: number[], data: Int8Array): string {
+    this.inits.push({ name, dims, dataType: DT.INT8, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     return name;
   }
 

@@ -113,3 +113,26 @@ describe("built BERT graph vs an independent float64 forward pass", () => {
     expect(backbone.info.hiddenSize).toBe(384);
   });
 });
+
+describe("optional int8 variant", () => {
+  it("stays close to fp32 (lossy, so compared by cosine, not digits)", async () => {
+    const { prepareDefaultModel } = await import("../../src/backbone/prepareModel.js");
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = join(mkdtempSync(join(tmpdir(), "pb-int8-")), "m");
+    prepareDefaultModel(dir, () => {}, "int8");
+    const b8 = await Backbone.load(dir, 128, 2);
+    const enc = SENTENCES.map((s) => tok.encode(s));
+    const [a, b] = [await backbone.forward(enc), await b8.forward(enc)];
+    a.forEach((r, i) => {
+      let ab = 0, aa = 0, bb = 0;
+      r.mean.forEach((v, j) => {
+        ab += v * b[i].mean[j];
+        aa += v * v;
+        bb += b[i].mean[j] ** 2;
+      });
+      expect(ab / Math.sqrt(aa * bb)).toBeGreaterThan(0.98);
+    });
+    await b8.release();
+  });
+});
