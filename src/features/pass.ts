@@ -189,7 +189,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   const where = new Map<string, [number, number]>();
   parts.forEach((p, pi) => p.header.hashes.forEach((h, k) => where.set(h, [pi, k])));
   const prevReader = prevUsable && reuse.size > 0 ? new SplitRowReader(FeatureSplit.open(finalDir)) : undefined;
-  const prevOffsets = prevReader ? FeatureSplit.open(finalDir).offsets() : undefined;
+  const prevOffsets = prevReader?.offsets;
   const rowLen = (i: number): number => {
     const w = where.get(hashes[i]);
     if (w) return parts[w[0]].header.lengths[w[1]];

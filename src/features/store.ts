@@ -100,7 +100,7 @@ export class FeatureSplit {
 /** Random access to single rows of a finished split (to reuse cached rows in a new export). */
 export class SplitRowReader {
   private readonly fds = new Map<ArrayName, { fd: number; info: NpyInfo }>();
-  private readonly offsets: Float64Array;
+  readonly offsets: Float64Array;
   private readonly H: number;
   private readonly L1: number;
 
