@@ -5,6 +5,7 @@
  */
 import type { BlendMethod } from "../config.js";
 import { score } from "../validation/metrics.js";
+import { rowsWhere, takeRows } from "../util/rows.js";
 import { hillclimb } from "./hillclimb.js";
 import { nnls } from "./nnls.js";
 import { rank } from "./rank.js";
@@ -34,23 +35,11 @@ export interface BlendResult {
   seconds: number;
 }
 
-function rowsOf(folds: Int32Array, keep: (f: number) => boolean): Int32Array {
-  const out: number[] = [];
-  folds.forEach((f, i) => keep(f) && out.push(i));
-  return Int32Array.from(out);
-}
-
-function take(a: Float64Array, rows: Int32Array, w: number): Float64Array {
-  const out = new Float64Array(rows.length * w);
-  rows.forEach((r, i) => out.set(a.subarray(r * w, r * w + w), i * w));
-  return out;
-}
-
 /** Fits `method` on the rows of `rows` only. */
 function fitOn(method: BlendMethod, input: BlendInput, rows: Int32Array): BlendModel {
   const { ctx } = input;
   const yw = ctx.task === "regression" ? ctx.c : 1;
-  return BLENDERS[method](input.oof.map((p) => take(p, rows, ctx.c)), { ...ctx, y: take(ctx.y, rows, yw), folds: Int32Array.from(rows, (r) => ctx.folds[r]) });
+  return BLENDERS[method](input.oof.map((p) => takeRows(p, rows, ctx.c)), { ...ctx, y: takeRows(ctx.y, rows, yw), folds: Int32Array.from(rows, (r) => ctx.folds[r]) });
 }
 
 function named(names: string[], w: number[] | number[][], columns: string[]): BlendResult["weights"] {
@@ -69,9 +58,9 @@ export function blend(method: BlendMethod, input: BlendInput, columns: string[])
   const yw = ctx.task === "regression" ? ctx.c : 1;
   const folds = [...new Set(ctx.folds)].sort((a, b) => a - b);
   const nestedFolds = folds.map((f) => {
-    const fit = rowsOf(ctx.folds, (x) => x !== f), held = rowsOf(ctx.folds, (x) => x === f);
+    const fit = rowsWhere(ctx.folds, (x) => x !== f), held = rowsWhere(ctx.folds, (x) => x === f);
     const m = fitOn(method, input, fit);
-    return score(ctx.metric, take(ctx.y, held, yw), m.apply(input.oof.map((p) => take(p, held, ctx.c))), ctx.c);
+    return score(ctx.metric, takeRows(ctx.y, held, yw), m.apply(input.oof.map((p) => takeRows(p, held, ctx.c))), ctx.c);
   });
   return {
     method,

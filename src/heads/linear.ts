@@ -6,6 +6,7 @@
 import type { Task } from "../config.js";
 import { addGram, cholesky, cholSolve, lbfgs, symmetrize } from "../util/linalg.js";
 import { stratifiedFolds } from "../validation/folds.js";
+import { rowsWhere, takeRows } from "../util/rows.js";
 
 export interface Standardizer {
   mu: Float64Array;
@@ -153,19 +154,13 @@ export const LAMBDA_GRID = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1];
  */
 export function tuneLinear(task: Task, Z: Float64Array, n: number, d: number, y: Float64Array, c: number, strata: ArrayLike<number>, seed: number, innerK = 3): { model: LinearModel; lambda: number[] } {
   const inner = stratifiedFolds(strata, innerK, seed);
-  const rowsOf = (f: number, inFold: boolean): Int32Array => Int32Array.from({ length: n }, (_, i) => i).filter((i) => (inner[i] === f) === inFold);
-  const take = (rows: Int32Array, src: Float64Array, w: number): Float64Array => {
-    const out = new Float64Array(rows.length * w);
-    rows.forEach((r, i) => out.set(src.subarray(r * w, r * w + w), i * w));
-    return out;
-  };
   const grid = task === "regression" ? LAMBDA_GRID.map((l) => l * 10) : LAMBDA_GRID;
   const loss = grid.map(() => new Float64Array(c));
   for (let f = 0; f < innerK; f++) {
-    const tr = rowsOf(f, false), va = rowsOf(f, true);
-    const Ztr = take(tr, Z, d), Zva = take(va, Z, d);
+    const tr = rowsWhere(inner, (x) => x !== f), va = rowsWhere(inner, (x) => x === f);
+    const Ztr = takeRows(Z, tr, d), Zva = takeRows(Z, va, d);
     if (task === "regression") {
-      const Ytr = take(tr, y, c), Yva = take(va, y, c);
+      const Ytr = takeRows(y, tr, c), Yva = takeRows(y, va, c);
       const G = new Float64Array(d * d);
       addGram(G, Ztr, d, Int32Array.from({ length: tr.length }, (_, i) => i));
       symmetrize(G, d);
@@ -174,7 +169,7 @@ export function tuneLinear(task: Task, Z: Float64Array, n: number, d: number, y:
         for (let i = 0; i < va.length; i++) for (let k = 0; k < c; k++) loss[gi][k] += (p[i * c + k] - Yva[i * c + k]) ** 2;
       });
     } else {
-      const ytr = take(tr, y, 1), yva = take(va, y, 1);
+      const ytr = takeRows(y, tr, 1), yva = takeRows(y, va, 1);
       let warm: LinearModel | undefined;
       // strong → weak regularisation, each fit warm-started from the previous
       for (let gi = grid.length - 1; gi >= 0; gi--) {

@@ -1,13 +1,7 @@
 /** The trainer shared by the mean, max and min heads: standardised pooled vector → tuned linear model. */
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
 import { applyStandardizer, fitStandardizer, link, linearForward, tuneLinear } from "./linear.js";
-
-/** Rows of a target array (width w) at the given indices. */
-export function takeRows(src: Float64Array, rows: ArrayLike<number>, w: number): Float64Array {
-  const out = new Float64Array(rows.length * w);
-  for (let i = 0; i < rows.length; i++) out.set(src.subarray(rows[i] * w, rows[i] * w + w), i * w);
-  return out;
-}
+import { takeRows } from "../util/rows.js";
 
 /** Regression targets are standardised per column for training and mapped back for predictions. */
 export interface TargetScale {

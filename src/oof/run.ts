@@ -20,6 +20,7 @@ import { score } from "../validation/metrics.js";
 import { checkSampleColumns, readTargets, type Targets } from "../validation/targets.js";
 import { placeError } from "../util/errors.js";
 import { sha256 } from "../util/hash.js";
+import { rowsWhere, takeRows } from "../util/rows.js";
 import { checkpoint } from "../util/faults.js";
 import { fmtSecs, info } from "../util/progress.js";
 import type { WorkerInput } from "./worker.js";
@@ -75,20 +76,6 @@ export interface OofResult {
   oof: Partial<Record<HeadName, Float64Array>>;
   test: Partial<Record<HeadName, Float64Array>>;
   trainSeconds: number;
-}
-
-function rowsWhere(folds: Int32Array, pred: (f: number) => boolean): Int32Array {
-  const out: number[] = [];
-  folds.forEach((f, i) => pred(f) && out.push(i));
-  return Int32Array.from(out);
-}
-
-/** Subset of y for rows (width 1 for classification). */
-function ySubset(t: Targets, rows: Int32Array): Float64Array {
-  const w = t.task === "regression" ? t.c : 1;
-  const out = new Float64Array(rows.length * w);
-  rows.forEach((r, i) => out.set(t.y.subarray(r * w, r * w + w), i * w));
-  return out;
 }
 
 export async function runOof(cfg: Config): Promise<OofResult> {
@@ -155,7 +142,7 @@ export async function runOof(cfg: Config): Promise<OofResult> {
       const valid = rowsWhere(folds, (x) => x === f);
       valid.forEach((row, i) => oof.set(r.oof.subarray(i * c, i * c + c), row * c));
       for (let i = 0; i < test.length; i++) test[i] += r.test[i] / K;
-      foldScores.push(score(cfg.metric, ySubset(targets, valid), r.oof, c));
+      foldScores.push(score(cfg.metric, takeRows(targets.y, valid, targets.task === "regression" ? c : 1), r.oof, c));
       infos.push(r.info);
       seconds += r.seconds;
     }
