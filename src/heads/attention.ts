@@ -8,9 +8,7 @@
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
 import { OrtSession, float16, float32, f32 } from "../backends/ort.js";
 import { buildAttentionGraph, LN_EPS, PARAM_NAMES } from "./attentionGraph.js";
-import { link } from "./linear.js";
-import { targetScale } from "./pooledLinear.js";
-import { carveValidation, trainAdam, uniformInit, type GradModel } from "./sgd.js";
+import { carveValidation, modelTargets, trainAdam, uniformInit, type GradModel } from "./sgd.js";
 import { TokenSource } from "./tokenSource.js";
 import { shuffled } from "../util/random.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
@@ -197,19 +195,13 @@ export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldR
     OrtSession.load(buildAttentionGraph(H, t.c, t.task, false), { threads: 1 }),
   ]);
   try {
-    const ts = t.task === "regression" ? targetScale(t.y, t.trainIdx, t.c) : undefined;
-    const target: Target = (r, k) => (ts ? (t.y[r * t.c + k] - ts.mu[k]) / ts.sd[k] : t.y[r]);
+    const { target, toOutput } = modelTargets(t);
     const model = new AttentionModel(trainSess, inferSess, trainSrc, H, t.c, t.task, target, t.seed, tokenStats(trainSrc, t.trainIdx));
     const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
     const r = await trainAdam(model, fit, stop, {
       task: t.task, c: t.c, target, lr: 2e-3, batchSize: 32, maxEpochs: 12, patience: 2, seed: t.seed, batches: bucketBatches(trainSrc, 32, t.seed),
     });
     const shown = new Map<number, Float32Array>(Array.from(t.validIdx.slice(0, 4), (i) => [i, new Float32Array()]));
-    const toOutput = (z: Float64Array): Float64Array => {
-      link(t.task, z, t.c);
-      if (ts) for (let i = 0; i < z.length; i++) z[i] = z[i] * ts.sd[i % t.c] + ts.mu[i % t.c];
-      return z;
-    };
     const oof = toOutput(await model.logits(t.validIdx, trainSrc, shown));
     const test = toOutput(await model.logits(Int32Array.from({ length: sources.test.rows }, (_, i) => i), testSrc));
     return {

@@ -6,6 +6,9 @@
 import type { Task } from "../config.js";
 import { mulberry32, shuffled } from "../util/random.js";
 import { stratifiedFolds } from "../validation/folds.js";
+import { link } from "./linear.js";
+import { targetScale } from "./pooledLinear.js";
+import type { FoldTask } from "./types.js";
 
 /** A model whose parameters are a list of float32 tensors. */
 export interface GradModel {
@@ -30,6 +33,23 @@ export interface SgdOptions {
   seed: number;
   /** orders rows into batches (e.g. length-bucketed); default: plain shuffled slices */
   batches?: (rows: Int32Array, epoch: number) => Int32Array[];
+}
+
+/**
+ * Targets in model space and the way back: class indices as they are, regression targets
+ * standardised per column on the fold's training rows; `toOutput` applies the link and undoes
+ * the scaling in place (probabilities or target units).
+ */
+export function modelTargets(t: FoldTask): { target: (row: number, k: number) => number; toOutput: (logits: Float64Array) => Float64Array } {
+  const ts = t.task === "regression" ? targetScale(t.y, t.trainIdx, t.c) : undefined;
+  return {
+    target: (r, k) => (ts ? (t.y[r * t.c + k] - ts.mu[k]) / ts.sd[k] : t.y[r]),
+    toOutput: (z) => {
+      link(t.task, z, t.c);
+      if (ts) for (let i = 0; i < z.length; i++) z[i] = z[i] * ts.sd[i % t.c] + ts.mu[i % t.c];
+      return z;
+    },
+  };
 }
 
 /** Splits training rows into fit / early-stopping rows (10%, stratified, seeded). */

@@ -5,17 +5,7 @@
  */
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
 import { link } from "./linear.js";
-import { targetScale } from "./pooledLinear.js";
-import { carveValidation, trainAdam, uniformInit, type GradModel } from "./sgd.js";
-
-/** Σ w_l x_l / Σ w_l for one row; `layers` is [nL × H]. */
-export function weightedLayerPool(layers: ArrayLike<number>, w: ArrayLike<number>, H: number): Float64Array {
-  let S = 0;
-  for (let l = 0; l < w.length; l++) S += w[l];
-  const out = new Float64Array(H);
-  for (let l = 0; l < w.length; l++) for (let j = 0; j < H; j++) out[j] += (w[l] * layers[l * H + j]) / S;
-  return out;
-}
+import { carveValidation, modelTargets, trainAdam, uniformInit, type GradModel } from "./sgd.js";
 
 /** Selected layers of every row, centred per feature and scaled by one global factor (which keeps Σw-normalised pooling meaningful). */
 interface LayerInputs {
@@ -42,6 +32,7 @@ class WeightedLayerModel implements GradModel {
     this.params = [new Float32Array(nL).fill(1), uniformInit(H * c, 1 / Math.sqrt(H), seed), new Float32Array(c)];
   }
 
+  /** The pooling: Σ w_l x_l / Σ w_l over the row's selected layers. */
   private pooled(inp: LayerInputs, row: number, out: Float64Array): void {
     const { X, nL, H } = inp;
     const w = this.params[0];
@@ -124,16 +115,11 @@ export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldR
   const scale = Math.sqrt(ss / (cnt * H)) || 1;
   const inTrain = selectLayers(src, N, L1, H, start, mu, scale);
   const inTest = selectLayers(te.data as Float32Array, te.shape[0], L1, H, start, mu, scale);
-  const ts = t.task === "regression" ? targetScale(t.y, t.trainIdx, t.c) : undefined;
-  const target = (r: number, k: number): number => (ts ? (t.y[r * t.c + k] - ts.mu[k]) / ts.sd[k] : t.y[r]);
+  const { target, toOutput } = modelTargets(t);
   const model = new WeightedLayerModel(inTrain, t.c, t.task, target, t.seed);
   const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
   const r = await trainAdam(model, fit, stop, { task: t.task, c: t.c, target, lr: 3e-3, batchSize: 32, maxEpochs: 80, patience: 6, seed: t.seed });
-  const out = (inp: LayerInputs, rows: Int32Array): Float64Array => {
-    const z = link(t.task, model.logitsOf(inp, rows), t.c);
-    if (ts) for (let i = 0; i < z.length; i++) z[i] = z[i] * ts.sd[i % t.c] + ts.mu[i % t.c];
-    return z;
-  };
+  const out = (inp: LayerInputs, rows: Int32Array): Float64Array => toOutput(model.logitsOf(inp, rows));
   const w = model.params[0];
   const S = w.reduce((a, b) => a + b, 0);
   return {

@@ -22,7 +22,7 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Per-row error: p − y (binary, regression cells), or 1 − p(true class) (multiclass). */
 export function errors(task: Task, pred: Float64Array, y: Float64Array, c: number): Float64Array {
   if (task === "multiclass") return Float64Array.from({ length: y.length }, (_, i) => 1 - pred[i * c + y[i]]);
-  return Float64Array.from(pred, (p, i) => p - (task === "binary" ? y[i] : y[i]));
+  return Float64Array.from(pred, (p, i) => p - y[i]);
 }
 
 export function correlationMatrix(vectors: readonly Float64Array[]): number[][] {
