@@ -7,14 +7,13 @@ import { join } from "node:path";
 import type { Backbone, RowFeatures, StageTimes } from "../backbone/backbone.js";
 import type { Encoded } from "../backbone/tokenizer.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
-import { NpyWriter } from "../io/npy.js";
 import { writeCsv } from "../io/csv.js";
 import { writeFileAtomic, fsyncDir } from "../io/atomic.js";
 import { sha256 } from "../util/hash.js";
 import { Progress } from "../util/progress.js";
 import { checkpoint } from "../util/faults.js";
 import { PartReader, writePart } from "./parts.js";
-import { FEATURE_FORMAT, FeatureSplit, SplitRowReader, readManifest, sameKey, type CacheKey, type Manifest } from "./store.js";
+import { ExportWriter, FEATURE_FORMAT, FeatureSplit, SplitRowReader, readManifest, sameKey, type CacheKey, type Manifest } from "./store.js";
 
 export interface SplitInput {
   name: string;
@@ -196,19 +195,11 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
     const j = reuse.get(hashes[i])!;
     return prevOffsets![j + 1] - prevOffsets![j];
   };
-  const offsets = new BigInt64Array(N + 1);
-  for (let i = 0; i < N; i++) offsets[i + 1] = offsets[i] + BigInt(rowLen(i));
-  const T = Number(offsets[N]);
+  let T = 0;
+  for (let i = 0; i < N; i++) T += rowLen(i);
   const staging = `${finalDir}.staging`;
   mkdirSync(staging, { recursive: true });
-  const w = {
-    mean: new NpyWriter(join(staging, "mean.npy"), "<f4", [N, H]),
-    max: new NpyWriter(join(staging, "max.npy"), "<f4", [N, H]),
-    min: new NpyWriter(join(staging, "min.npy"), "<f4", [N, H]),
-    layersCls: new NpyWriter(join(staging, "layers_cls.npy"), "<f4", [N, L1, H]),
-    layersMean: new NpyWriter(join(staging, "layers_mean.npy"), "<f4", [N, L1, H]),
-    tokens: new NpyWriter(join(staging, "tokens.npy"), "<f2", [T, H], 32 << 20),
-  };
+  const w = new ExportWriter(staging, N, T, H, L1);
   let reusedRows = 0;
   for (let i = 0; i < N; i++) {
     const loc = where.get(hashes[i]);
@@ -218,18 +209,10 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
       r = prevReader!.read(reuse.get(hashes[i])!);
       reusedRows++;
     }
-    w.mean.write(r.mean);
-    w.max.write(r.max);
-    w.min.write(r.min);
-    w.layersCls.write(r.layersCls);
-    w.layersMean.write(r.layersMean);
-    w.tokens.write(r.tokens);
+    w.write(r);
     checkpoint("assemble");
   }
-  for (const x of Object.values(w)) x.close();
-  const off = new NpyWriter(join(staging, "offsets.npy"), "<i8", [N + 1]);
-  off.write(offsets);
-  off.close();
+  w.close();
   parts.forEach((p) => p.close());
   prevReader?.close();
   writeCsv(join(staging, "ids.csv"), ["id"], input.ids.map((id) => [id]));

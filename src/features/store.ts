@@ -5,7 +5,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { readNpyInfo, readNpy, readNpyRows, type Npy, type NpyInfo } from "../io/npy.js";
+import { NpyWriter, readNpyInfo, readNpy, readNpyRows, type Npy, type NpyInfo } from "../io/npy.js";
 import { readCsv, column } from "../io/csv.js";
 import { UserError } from "../util/errors.js";
 import type { RowFeatures } from "../backbone/backbone.js";
@@ -138,5 +138,41 @@ export class SplitRowReader {
   close(): void {
     for (const { fd } of this.fds.values()) closeSync(fd);
     this.fds.clear();
+  }
+}
+
+/**
+ * Writes the arrays of one split folder row by row (contract section 4). N and the total token
+ * count T must be known up front for the `.npy` headers; offsets are accumulated as rows arrive.
+ */
+export class ExportWriter {
+  private readonly w: Record<"mean" | "max" | "min" | "layersCls" | "layersMean" | "tokens", NpyWriter>;
+  private readonly offsets: BigInt64Array;
+  private row = 0;
+
+  constructor(private readonly dir: string, private readonly N: number, T: number, private readonly H: number, L1: number) {
+    this.w = {
+      mean: new NpyWriter(join(dir, "mean.npy"), "<f4", [N, H]),
+      max: new NpyWriter(join(dir, "max.npy"), "<f4", [N, H]),
+      min: new NpyWriter(join(dir, "min.npy"), "<f4", [N, H]),
+      layersCls: new NpyWriter(join(dir, "layers_cls.npy"), "<f4", [N, L1, H]),
+      layersMean: new NpyWriter(join(dir, "layers_mean.npy"), "<f4", [N, L1, H]),
+      tokens: new NpyWriter(join(dir, "tokens.npy"), "<f2", [T, H], 32 << 20),
+    };
+    this.offsets = new BigInt64Array(N + 1);
+  }
+
+  write(r: RowFeatures): void {
+    for (const k of ["mean", "max", "min", "layersCls", "layersMean", "tokens"] as const) this.w[k].write(r[k]);
+    this.offsets[this.row + 1] = this.offsets[this.row] + BigInt(r.tokens.length / this.H);
+    this.row++;
+  }
+
+  /** Closes every array (each checks it got exactly its shape's bytes) and writes offsets.npy. */
+  close(): void {
+    for (const x of Object.values(this.w)) x.close();
+    const off = new NpyWriter(join(this.dir, "offsets.npy"), "<i8", [this.N + 1]);
+    off.write(this.offsets);
+    off.close();
   }
 }

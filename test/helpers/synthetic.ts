@@ -6,10 +6,9 @@
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NpyWriter } from "../../src/io/npy.js";
 import { writeCsv } from "../../src/io/csv.js";
 import { writeFileAtomic } from "../../src/io/atomic.js";
-import { FEATURE_FORMAT, FeatureSplit, type Manifest } from "../../src/features/store.js";
+import { ExportWriter, FEATURE_FORMAT, FeatureSplit, type Manifest } from "../../src/features/store.js";
 import { mulberry32 } from "../../src/util/random.js";
 import { pool as meanPool } from "../../src/heads/mean.js";
 import { pool as maxPool } from "../../src/heads/max.js";
@@ -53,29 +52,19 @@ export function writeSplit(dir: string, rows: SyntheticRow[], H: number, L1: num
   mkdirSync(dir, { recursive: true });
   const N = rows.length;
   const T = rows.reduce((a, r) => a + r.tokens.length / H, 0);
-  const w = {
-    mean: new NpyWriter(join(dir, "mean.npy"), "<f4", [N, H]),
-    max: new NpyWriter(join(dir, "max.npy"), "<f4", [N, H]),
-    min: new NpyWriter(join(dir, "min.npy"), "<f4", [N, H]),
-    layers_cls: new NpyWriter(join(dir, "layers_cls.npy"), "<f4", [N, L1, H]),
-    layers_mean: new NpyWriter(join(dir, "layers_mean.npy"), "<f4", [N, L1, H]),
-    tokens: new NpyWriter(join(dir, "tokens.npy"), "<f2", [T, H]),
-  };
-  const offsets = new BigInt64Array(N + 1);
-  rows.forEach((r, i) => {
+  const w = new ExportWriter(dir, N, T, H, L1);
+  for (const r of rows) {
     const t = r.tokens.length / H;
-    offsets[i + 1] = offsets[i] + BigInt(t);
-    w.mean.write(Float32Array.from(meanPool(r.tokens, t, H)));
-    w.max.write(Float32Array.from(maxPool(r.tokens, t, H)));
-    w.min.write(Float32Array.from(minPool(r.tokens, t, H)));
-    w.layers_cls.write(r.layers);
-    w.layers_mean.write(r.layers);
-    w.tokens.write(Uint16Array.from(r.tokens, halfBits));
-  });
-  Object.values(w).forEach((x) => x.close());
-  const o = new NpyWriter(join(dir, "offsets.npy"), "<i8", [N + 1]);
-  o.write(offsets);
-  o.close();
+    w.write({
+      mean: Float32Array.from(meanPool(r.tokens, t, H)),
+      max: Float32Array.from(maxPool(r.tokens, t, H)),
+      min: Float32Array.from(minPool(r.tokens, t, H)),
+      layersCls: r.layers,
+      layersMean: r.layers,
+      tokens: Uint16Array.from(r.tokens, halfBits),
+    });
+  }
+  w.close();
   writeCsv(join(dir, "ids.csv"), ["id"], rows.map((_, i) => [String(i)]));
   const m: Manifest = { format: FEATURE_FORMAT, onnxSha256: "synthetic", tokenizerSha256: "synthetic", maxLength: 0, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: ["text"], rowHashes: rows.map((_, i) => String(i)) };
   writeFileAtomic(join(dir, "manifest.json"), JSON.stringify(m));
