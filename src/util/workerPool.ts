@@ -1,43 +1,135 @@
 /**
- * A fixed pool of worker threads running jobs from a queue. Workers are TypeScript modules:
- * each thread first registers tsx's loader, then imports the worker module (Node 20 does not
- * apply `--import` hooks to a worker's entry module).
+ * Worker threads running TypeScript modules. Each thread first registers tsx's loader, then
+ * imports the worker module (Node 20 does not apply `--import` hooks to a worker's entry module).
+ * A worker module answers messages with `serve`; the parent talks to a fixed set of them through
+ * `WorkerPool.call`, which hands each call to the next idle worker.
  */
-import { Worker } from "node:worker_threads";
+import { Worker, parentPort, type Transferable } from "node:worker_threads";
+import { createRequire } from "node:module";
+import { join, dirname } from "node:path";
+import { pathToFileURL } from "node:url";
+import { UserError } from "./errors.js";
+
+/** tsx's ESM entry, found without import.meta.resolve (absent under vitest's transform). */
+const TSX_ESM_API = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/esm/api")), "index.mjs")).href;
+
+type Reply<O> = { ok: true; out: O } | { ok: false; error: string; userError: boolean };
+
+/** What a worker's handler returns: the reply, and the buffers to move (not copy) to the parent. */
+export interface Served<O> {
+  out: O;
+  transfer?: Transferable[];
+}
+
+/** Inside a worker module: answers every message with `handler`, one at a time, in order. */
+export function serve<I, O>(handler: (input: I) => Promise<Served<O>>): void {
+  const port = parentPort;
+  if (!port) throw new Error("serve() must run inside a worker thread");
+  let chain = Promise.resolve();
+  port.on("message", (input: I) => {
+    chain = chain.then(async () => {
+      try {
+        const r = await handler(input);
+        port.postMessage({ ok: true, out: r.out } satisfies Reply<O>, r.transfer ?? []);
+      } catch (e) {
+        port.postMessage({ ok: false, error: e instanceof Error ? (e instanceof UserError ? e.message : (e.stack ?? e.message)) : String(e), userError: e instanceof UserError } satisfies Reply<O>);
+      }
+    });
+  });
+}
+
+/** A fixed set of threads of one worker module; each call goes to an idle thread. */
+export class WorkerPool<I, O> {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: { take: (w: Worker) => void; fail: (e: Error) => void }[] = [];
+  private broken: Error | undefined;
+
+  private constructor(private readonly workers: Worker[]) {
+    this.idle.push(...workers);
+    for (const w of workers) w.on("error", (e: Error) => (this.broken ??= e));
+  }
+
+  /** Starts `size` threads of `workerUrl` and waits until each is online. */
+  static async start<I, O>(workerUrl: URL, size: number): Promise<WorkerPool<I, O>> {
+    const boot = `import(${JSON.stringify(TSX_ESM_API)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
+    const workers = Array.from({ length: Math.max(1, size) }, () => new Worker(boot, { eval: true }));
+    await Promise.all(workers.map((w) => new Promise<void>((res, rej) => {
+      w.once("online", () => res());
+      w.once("error", rej);
+    })));
+    return new WorkerPool<I, O>(workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Runs one message on the next idle worker. A user error in the worker comes back as a UserError. */
+  async call(input: I, transfer: Transferable[] = []): Promise<O> {
+    if (this.broken) throw this.broken;
+    const w = this.idle.pop() ?? (await new Promise<Worker>((take, fail) => this.waiting.push({ take, fail })));
+    try {
+      return await new Promise<O>((resolve, reject) => {
+        const onError = (e: Error): void => {
+          this.broken = e;
+          reject(e);
+        };
+        w.once("error", onError);
+        w.once("message", (m: Reply<O>) => {
+          w.off("error", onError);
+          if (m.ok) resolve(m.out);
+          else reject(m.userError ? new UserError(m.error) : new Error(m.error));
+        });
+        w.postMessage(input, transfer);
+      });
+    } finally {
+      // a dead thread takes no more work, and nobody waits forever for it
+      if (this.broken) for (const q of this.waiting.splice(0)) q.fail(this.broken);
+      else {
+        const next = this.waiting.shift();
+        if (next) next.take(w);
+        else this.idle.push(w);
+      }
+    }
+  }
+
+  /** Same input to every worker once (e.g. to load a model in each); resolves with all replies. */
+  async broadcast(input: I): Promise<O[]> {
+    return Promise.all(this.workers.map((w) => new Promise<O>((resolve, reject) => {
+      w.once("message", (m: Reply<O>) => (m.ok ? resolve(m.out) : reject(m.userError ? new UserError(m.error) : new Error(m.error))));
+      w.postMessage(input);
+    })));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
 
 export interface PoolJob<I> {
   id: string;
   input: I;
 }
 
-/** Runs every job on `size` workers of `workerUrl`; `onResult` sees results as they finish. */
+/** Runs every job on `size` workers of `workerUrl`; `onResult` sees results as they finish; the first failure stops the rest. */
 export async function runPool<I, O>(workerUrl: URL, size: number, jobs: PoolJob<I>[], onResult: (id: string, out: O) => void): Promise<void> {
+  if (jobs.length === 0) return;
+  const pool = await WorkerPool.start<I, O>(workerUrl, Math.min(size, jobs.length));
   const queue = [...jobs];
-  const n = Math.max(1, Math.min(size, queue.length));
-  let failed: Error | undefined;
-  const runWorker = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const boot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-      const w = new Worker(boot, { eval: true });
-      const next = (): void => {
-        const job = failed ? undefined : queue.shift();
-        if (!job) {
-          void w.terminate().then(() => resolve());
-          return;
+  let failed = false;
+  try {
+    await Promise.all(Array.from({ length: pool.size }, async () => {
+      for (let job = queue.shift(); job && !failed; job = queue.shift()) {
+        try {
+          onResult(job.id, await pool.call(job.input));
+        } catch (e) {
+          failed = true;
+          if (e instanceof UserError) throw e;
+          throw new Error(`job ${job.id}: ${(e as Error).message}`);
         }
-        w.once("message", (m: { ok: true; out: O } | { ok: false; error: string; userError: boolean }) => {
-          if (m.ok) {
-            onResult(job.id, m.out);
-            next();
-          } else {
-            failed = m.userError ? Object.assign(new Error(m.error), { userError: true }) : new Error(`job ${job.id}: ${m.error}`);
-            void w.terminate().then(() => reject(failed));
-          }
-        });
-        w.postMessage(job.input);
-      };
-      w.once("error", (e) => reject(e));
-      w.once("online", next);
-    });
-  await Promise.all(Array.from({ length: n }, runWorker));
+      }
+    }));
+  } finally {
+    await pool.close();
+  }
 }

@@ -1,0 +1,59 @@
+import { describe, it, expect } from "vitest";
+import { WorkerPool, runPool } from "../../src/util/workerPool.js";
+import { UserError } from "../../src/util/errors.js";
+
+const ECHO = new URL("../fixtures/echoWorker.ts", import.meta.url);
+type In = { x: number; fail?: "user" | "bug" | "crash"; waitMs?: number };
+type Out = { y: number; thread: number };
+
+describe("WorkerPool", () => {
+  it("overlapping calls spread over the workers and each gets its own answer", async () => {
+    const pool = await WorkerPool.start<In, Out>(ECHO, 3);
+    try {
+      const outs = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.call({ x: i, waitMs: 20 })));
+      expect(outs.map((o) => o.y)).toEqual(Array.from({ length: 12 }, (_, i) => 2 * i));
+      expect(new Set(outs.map((o) => o.thread)).size).toBe(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a user error in a worker comes back as a one-line UserError; a bug keeps its stack", async () => {
+    const pool = await WorkerPool.start<In, Out>(ECHO, 1);
+    try {
+      const e1 = await pool.call({ x: 7, fail: "user" }).catch((e: unknown) => e);
+      expect(e1).toBeInstanceOf(UserError);
+      expect((e1 as Error).message).toBe('data.csv: row 7, column "text": bad');
+      const e2 = await pool.call({ x: 1, fail: "bug" }).catch((e: unknown) => e);
+      expect(e2).not.toBeInstanceOf(UserError);
+      expect((e2 as Error).message).toMatch(/boom[\s\S]*echoWorker/);
+      // the worker survives a failed call
+      expect((await pool.call({ x: 4 })).y).toBe(8);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a thread that dies fails its call and every call waiting for it, instead of hanging", async () => {
+    const pool = await WorkerPool.start<In, Out>(ECHO, 1);
+    try {
+      const calls = [pool.call({ x: 1, fail: "crash" }), pool.call({ x: 2 }), pool.call({ x: 3 })].map((p) => p.then(() => "ok", (e: Error) => e.message));
+      expect(await Promise.all(calls)).toEqual(["thread died", "thread died", "thread died"]);
+      await expect(pool.call({ x: 4 })).rejects.toThrow("thread died");
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe("runPool", () => {
+  it("runs every job once and stops at the first failure", async () => {
+    const seen: string[] = [];
+    await runPool<In, Out>(ECHO, 2, Array.from({ length: 6 }, (_, i) => ({ id: `j${i}`, input: { x: i } })), (id, o) => seen.push(`${id}=${o.y}`));
+    expect(seen.sort()).toEqual(["j0=0", "j1=2", "j2=4", "j3=6", "j4=8", "j5=10"]);
+    const jobs = [{ id: "bad", input: { x: 3, fail: "user" as const } }, ...Array.from({ length: 20 }, (_, i) => ({ id: `k${i}`, input: { x: i, waitMs: 10 } }))];
+    const done: string[] = [];
+    await expect(runPool<In, Out>(ECHO, 1, jobs, (id) => done.push(id))).rejects.toBeInstanceOf(UserError);
+    expect(done).toEqual([]);
+  });
+});
