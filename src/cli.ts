@@ -4,9 +4,10 @@
  */
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { loadConfig, type Config } from "./config.js";
 import { exitOnError } from "./util/errors.js";
+import { fmtSecs, info } from "./util/progress.js";
 
 const RESERVED = new Set(["_", "$0", "config", "help", "version", "oof", "test"]);
 
@@ -34,10 +35,19 @@ export async function parseCommand(name: string, describe: string, extend: (y: A
   return { cfg, argv };
 }
 
-/** Runs a pipeline's main, turning errors into a one-line message and exit code. */
+/**
+ * Runs a pipeline's main, turning errors into a one-line message and exit code. A finished run
+ * ends with its wall time and peak resident memory (worker threads included) on stderr: the
+ * figure to check against a Kaggle notebook's memory limit.
+ */
 export function main(fn: () => Promise<void>): void {
+  const t0 = performance.now();
   fn().then(
-    () => process.exit(0),
+    () => {
+      const cmd = basename(process.argv[1] ?? "poolblend", ".ts");
+      info(`${cmd}: finished in ${fmtSecs((performance.now() - t0) / 1000)}, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+      process.exit(0);
+    },
     (e) => exitOnError(e),
   );
 }

@@ -21,6 +21,15 @@ export function runPipeline(name: string, args: string[], env: Record<string, st
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** runPipeline without blocking the test runner's event loop (for runs of minutes or hours). */
+export function runPipelineAsync(name: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", `${name}.ts`), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  let stdout = "", stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
 /** Starts a pipeline and SIGKILLs it as soon as `when()` is true (polled every 20 ms). */
 export async function runAndKill(name: string, args: string[], when: () => boolean, timeoutMs = 120_000): Promise<{ killed: boolean; code: number | null }> {
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", `${name}.ts`), ...args], { cwd: ROOT, stdio: "ignore" });
