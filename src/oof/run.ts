@@ -22,7 +22,7 @@ import { placeError } from "../util/errors.js";
 import { sha256 } from "../util/hash.js";
 import { rowsWhere, takeRows } from "../util/rows.js";
 import { checkpoint } from "../util/faults.js";
-import { fmtSecs, info } from "../util/progress.js";
+import { Progress, info } from "../util/progress.js";
 import type { WorkerInput } from "./worker.js";
 
 /** Everything validated up front, before any long work. */
@@ -117,17 +117,17 @@ export async function runOof(cfg: Config): Promise<OofResult> {
   const total = cfg.heads.length * K;
   let done = results.size;
   if (done) info(`oof: ${done}/${total} fold jobs already done, resuming`);
-  const tty = process.stderr.isTTY;
+  // the rate counts only this run's jobs, so a resumed run's ETA is not flattered by finished ones
+  const progress = new Progress("oof", jobs.length, "fold jobs");
+  let fresh = 0;
   await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
     results.set(id, r);
     writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
     checkpoint("train-job");
     done++;
-    const el = (performance.now() - t0) / 1000;
-    const fresh = done - (total - jobs.length);
-    if (tty) process.stderr.write(`\r\x1b[Koof: ${done}/${total} fold jobs (${r.head} fold ${r.fold} ${r.seconds.toFixed(1)} s) ETA ${fmtSecs((el / fresh) * (total - done))}`);
+    progress.update(++fresh, `(${done}/${total} in all; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s)`);
   });
-  if (tty) process.stderr.write("\r\x1b[K");
+  progress.done();
   const trainSeconds = (performance.now() - t0) / 1000;
 
   const n = targets.n, c = targets.c, nTest = p.test.ids.length;

@@ -1,37 +1,67 @@
+/** Where progress goes and how often; the defaults are stderr and the wall clock. */
+export interface ProgressSink {
+  tty: boolean;
+  write: (s: string) => void;
+  /** milliseconds */
+  now: () => number;
+  /** Without a TTY, one plain line per this many seconds, the first after as long. */
+  logEverySecs: number;
+}
+
+const STDERR: ProgressSink = {
+  tty: process.stderr.isTTY === true,
+  write: (s) => process.stderr.write(s),
+  now: () => performance.now(),
+  logEverySecs: Number(process.env.POOLBLEND_LOG_EVERY ?? 60),
+};
+
 /**
- * Progress lines on stderr (rows, rate, ETA), redrawn in place when stderr is a TTY and silent
- * otherwise, so logs and CI output stay clean.
+ * Progress lines (rows, rate, ETA) on stderr: redrawn in place on a TTY; in a log or a notebook
+ * cell (no TTY) one plain line a minute, so short runs and CI output stay clean while an hour-long
+ * run still says how far it is.
  */
 export class Progress {
-  private readonly t0 = performance.now();
-  private last = 0;
-  private readonly tty = process.stderr.isTTY === true;
+  private readonly t0: number;
+  private last = -Infinity;
+  private lastLog: number;
 
   constructor(
     private readonly label: string,
     private readonly total: number,
     private readonly unit = "rows",
-  ) {}
+    private readonly sink: ProgressSink = STDERR,
+  ) {
+    this.t0 = sink.now();
+    this.lastLog = this.t0;
+  }
 
   /** `done` of `total`; `extra` is appended (e.g. tokens/s). */
   update(done: number, extra = ""): void {
-    if (!this.tty) return;
-    const now = performance.now();
-    if (now - this.last < 250 && done < this.total) return;
-    this.last = now;
+    const now = this.sink.now();
+    if (this.sink.tty) {
+      if (now - this.last < 250 && done < this.total) return;
+      this.last = now;
+      this.sink.write(`\r\x1b[K${this.line(done, now, extra)}`);
+    } else if (now - this.lastLog >= this.sink.logEverySecs * 1000 && done < this.total) {
+      this.lastLog = now;
+      this.sink.write(`${this.line(done, now, extra)}\n`);
+    }
+  }
+
+  private line(done: number, now: number, extra: string): string {
     const secs = (now - this.t0) / 1000;
     const rate = done / Math.max(secs, 1e-9);
     const eta = rate > 0 ? (this.total - done) / rate : Infinity;
     const pct = this.total > 0 ? ((100 * done) / this.total).toFixed(1) : "100";
-    process.stderr.write(`\r\x1b[K${this.label}: ${done}/${this.total} ${this.unit} (${pct}%) ${rate.toFixed(1)} ${this.unit}/s ETA ${fmtSecs(eta)}${extra ? " " + extra : ""}`);
+    return `${this.label}: ${done}/${this.total} ${this.unit} (${pct}%) ${rate < 1 ? rate.toFixed(3) : rate.toFixed(1)} ${this.unit}/s ETA ${fmtSecs(eta)}${extra ? " " + extra : ""}`;
   }
 
   done(): void {
-    if (this.tty) process.stderr.write("\r\x1b[K");
+    if (this.sink.tty) this.sink.write("\r\x1b[K");
   }
 
   elapsed(): number {
-    return (performance.now() - this.t0) / 1000;
+    return (this.sink.now() - this.t0) / 1000;
   }
 }
 
