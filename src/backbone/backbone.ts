@@ -71,6 +71,11 @@ export class Backbone {
     });
   }
 
+  /** The execution provider the session runs on ("cuda" or "cpu"). */
+  get provider(): string {
+    return this.session.provider;
+  }
+
   /** Runs one padded batch of encoded rows; returns each row's features in the given order. */
   async forward(rows: readonly Encoded[], times?: StageTimes): Promise<RowFeatures[]> {
     const t0 = performance.now();

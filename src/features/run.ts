@@ -26,7 +26,7 @@ export async function runFeatures(cfg: Config, extra: Partial<FeaturePassOptions
     for (const s of [{ name: "train", ...train }, { name: "test", ...test }]) {
       const r = await featurePassSplit(s, { backbone, featuresDir: featuresDir(cfg), textColumns: cfg.data.text, batchTokens: cfg.backbone.batchTokens, chunkRows: cfg.backbone.chunkRows, ...extra });
       splits.push(r);
-      info(describe(r));
+      info(describe(r, backbone.provider));
     }
     return { splits, backbone: backbone.info };
   } finally {
@@ -34,8 +34,8 @@ export async function runFeatures(cfg: Config, extra: Partial<FeaturePassOptions
   }
 }
 
-export function describe(r: SplitResult): string {
+export function describe(r: SplitResult, provider = "cpu"): string {
   if (r.unchanged) return `features ${r.split}: ${r.rows} rows unchanged, cached (0 forward passes, ${r.seconds.toFixed(2)} s)`;
   const tps = r.times.forward > 0 ? (r.forwardTokens / (r.times.forward / 1000)).toFixed(0) : "-";
-  return `features ${r.split}: ${r.rows} rows, ${r.forwardRows} computed, ${r.reusedRows} reused, ${r.resumedRows} resumed; ${r.tokens} tokens; ${r.seconds.toFixed(1)} s (${tps} tok/s forward)`;
+  return `features ${r.split}: ${r.rows} rows, ${r.forwardRows} computed, ${r.reusedRows} reused, ${r.resumedRows} resumed; ${r.tokens} tokens; ${r.seconds.toFixed(1)} s (${tps} tok/s forward on ${provider})`;
 }
