@@ -93,14 +93,6 @@ export class WorkerPool<I, O> {
     }
   }
 
-  /** Same input to every worker once (e.g. to load a model in each); resolves with all replies. */
-  async broadcast(input: I): Promise<O[]> {
-    return Promise.all(this.workers.map((w) => new Promise<O>((resolve, reject) => {
-      w.once("message", (m: Reply<O>) => (m.ok ? resolve(m.out) : reject(m.userError ? new UserError(m.error) : new Error(m.error))));
-      w.postMessage(input);
-    })));
-  }
-
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
@@ -120,12 +112,20 @@ export async function runPool<I, O>(workerUrl: URL, size: number, jobs: PoolJob<
   try {
     await Promise.all(Array.from({ length: pool.size }, async () => {
       for (let job = queue.shift(); job && !failed; job = queue.shift()) {
+        let out: O;
         try {
-          onResult(job.id, await pool.call(job.input));
+          out = await pool.call(job.input);
         } catch (e) {
           failed = true;
           if (e instanceof UserError) throw e;
           throw new Error(`job ${job.id}: ${(e as Error).message}`);
+        }
+        try {
+          onResult(job.id, out);
+        } catch (e) {
+          // the parent's own failure (e.g. disk full while saving the result) keeps its errno for the CLI
+          failed = true;
+          throw e;
         }
       }
     }));

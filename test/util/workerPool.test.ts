@@ -56,4 +56,12 @@ describe("runPool", () => {
     await expect(runPool<In, Out>(ECHO, 1, jobs, (id) => done.push(id))).rejects.toBeInstanceOf(UserError);
     expect(done).toEqual([]);
   });
+
+  it("an error of the parent's own result handling keeps its errno (disk full stays disk full)", async () => {
+    const full = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    const e = await runPool<In, Out>(ECHO, 2, [{ id: "a", input: { x: 1 } }, { id: "b", input: { x: 2 } }], () => {
+      throw full;
+    }).catch((x: unknown) => x);
+    expect(e).toBe(full);
+  });
 });
