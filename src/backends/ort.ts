@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { packageDir } from "../util/packageDir.js";
+import { throwIfCancelled } from "../util/workerPool.js";
 
 /** CUDA is tried only when the binding ships its provider library (it does not in the offline install). */
 export function cudaAvailable(): boolean {
@@ -34,6 +35,7 @@ export class OrtSession {
   ) {}
 
   static async load(model: string | Uint8Array, opts: SessionOptions = {}): Promise<OrtSession> {
+    throwIfCancelled();
     const base: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: opts.threads ?? availableParallelism(),
       interOpNumThreads: 1,
@@ -64,6 +66,7 @@ export class OrtSession {
   }
 
   async run(feeds: Feeds, outputs?: string[]): Promise<Record<string, ort.Tensor>> {
+    throwIfCancelled();
     return outputs ? this.session.run(feeds, outputs) : this.session.run(feeds);
   }
 

@@ -4,7 +4,7 @@
  * A worker module answers messages with `serve`; the parent talks to a fixed set of them through
  * `WorkerPool.call`, which hands each call to the next idle worker.
  */
-import { Worker, parentPort, type Transferable } from "node:worker_threads";
+import { Worker, parentPort, workerData, isMainThread, type Transferable } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { join, dirname } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -12,6 +12,25 @@ import { UserError } from "./errors.js";
 
 /** tsx's ESM entry, found without import.meta.resolve (absent under vitest's transform). */
 const TSX_ESM_API = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/esm/api")), "index.mjs")).href;
+
+/** Thrown inside a worker whose pool is closing (another job failed): stop soon, the result is not wanted. */
+export class Cancelled extends Error {
+  override readonly name = "Cancelled";
+}
+
+const CANCEL_KEY = "poolblendCancel";
+const cancelFlag: Int32Array | undefined = !isMainThread && (workerData as Record<string, unknown> | undefined)?.[CANCEL_KEY] instanceof SharedArrayBuffer
+  ? new Int32Array((workerData as Record<string, SharedArrayBuffer>)[CANCEL_KEY])
+  : undefined;
+
+/**
+ * In a pool's worker: throws Cancelled once the pool is closing. Native calls check it before they
+ * start (OrtSession.run does): a thread terminated inside ONNX Runtime aborts the whole process,
+ * so a closing pool lets each busy thread reach such a check instead of killing it mid-call.
+ */
+export function throwIfCancelled(): void {
+  if (cancelFlag && Atomics.load(cancelFlag, 0) === 1) throw new Cancelled("cancelled: the worker pool is closing");
+}
 
 type Reply<O> = { ok: true; out: O } | { ok: false; error: string; userError: boolean };
 
@@ -43,8 +62,12 @@ export class WorkerPool<I, O> {
   private readonly idle: Worker[] = [];
   private readonly waiting: { take: (w: Worker) => void; fail: (e: Error) => void }[] = [];
   private broken: Error | undefined;
+  private readonly inflight = new Set<Promise<unknown>>();
 
-  private constructor(private readonly workers: Worker[]) {
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly cancel: Int32Array,
+  ) {
     this.idle.push(...workers);
     for (const w of workers) w.on("error", (e: Error) => (this.broken ??= e));
   }
@@ -52,12 +75,13 @@ export class WorkerPool<I, O> {
   /** Starts `size` threads of `workerUrl` and waits until each is online. */
   static async start<I, O>(workerUrl: URL, size: number): Promise<WorkerPool<I, O>> {
     const boot = `import(${JSON.stringify(TSX_ESM_API)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-    const workers = Array.from({ length: Math.max(1, size) }, () => new Worker(boot, { eval: true }));
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const workers = Array.from({ length: Math.max(1, size) }, () => new Worker(boot, { eval: true, workerData: { [CANCEL_KEY]: cancel.buffer } }));
     await Promise.all(workers.map((w) => new Promise<void>((res, rej) => {
       w.once("online", () => res());
       w.once("error", rej);
     })));
-    return new WorkerPool<I, O>(workers);
+    return new WorkerPool<I, O>(workers, cancel);
   }
 
   get size(): number {
@@ -68,6 +92,9 @@ export class WorkerPool<I, O> {
   async call(input: I, transfer: Transferable[] = []): Promise<O> {
     if (this.broken) throw this.broken;
     const w = this.idle.pop() ?? (await new Promise<Worker>((take, fail) => this.waiting.push({ take, fail })));
+    let settled!: () => void;
+    const done = new Promise<void>((res) => (settled = res));
+    this.inflight.add(done);
     try {
       return await new Promise<O>((resolve, reject) => {
         const onError = (e: Error): void => {
@@ -83,6 +110,8 @@ export class WorkerPool<I, O> {
         w.postMessage(input, transfer);
       });
     } finally {
+      this.inflight.delete(done);
+      settled();
       // a dead thread takes no more work, and nobody waits forever for it
       if (this.broken) for (const q of this.waiting.splice(0)) q.fail(this.broken);
       else {
@@ -93,7 +122,14 @@ export class WorkerPool<I, O> {
     }
   }
 
-  async close(): Promise<void> {
+  /** Tells busy workers to stop at their next check, waits for them (at most `graceMs`), then ends the threads. */
+  async close(graceMs = 60_000): Promise<void> {
+    Atomics.store(this.cancel, 0, 1);
+    if (this.inflight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inflight]), new Promise((res) => (timer = setTimeout(res, graceMs)))]);
+      clearTimeout(timer);
+    }
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync, readFileSync, cpSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync, readFileSync, cpSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
 import { runPipeline, treeHashes, ROOT } from "../helpers/run.js";
@@ -113,6 +113,31 @@ describe("output folder problems", () => {
       const clean = outputs(join(comp.root, "clean"));
       const got = outputs(out);
       for (const k of Object.keys(clean).filter((x) => x.startsWith("features/"))) expect(got[k], k).toBe(clean[k]);
+    } finally {
+      spawnSync("umount", [mnt]);
+    }
+  });
+
+  it("a disk that fills while the heads' results are saved: disk full, exit 3, and the rerun ends identical", () => {
+    const mnt = join(comp.root, "tiny-oof");
+    mkdirSync(mnt);
+    const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mnt]);
+    if (m.status !== 0) return; // no privileges to mount here: nothing to test
+    try {
+      const out = join(mnt, "run");
+      expect(runPipeline("features", args(out)).code).toBe(0);
+      // leave a few pages free: the features fit, the fold jobs' result files do not
+      const used = statfsSync(mnt);
+      const usedKb = ((used.blocks - used.bfree) * used.bsize) / 1024;
+      spawnSync("mount", ["-o", `remount,size=${Math.ceil(usedKb) + 8}k`, mnt]);
+      const r = runPipeline("oof", args(out));
+      expect(r.code, r.stderr).toBe(3);
+      // the cached-features lines, then one line for the failure: no stack
+      expect(r.stderr.trim().split("\n").at(-1)).toMatch(/^poolblend: disk full: ENOSPC/);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+      spawnSync("mount", ["-o", "remount,size=40m", mnt]);
+      expect(runPipeline("blend", args(out)).code).toBe(0);
+      expect(outputs(out)).toEqual(outputs(join(comp.root, "clean")));
     } finally {
       spawnSync("umount", [mnt]);
     }

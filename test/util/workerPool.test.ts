@@ -3,7 +3,7 @@ import { WorkerPool, runPool } from "../../src/util/workerPool.js";
 import { UserError } from "../../src/util/errors.js";
 
 const ECHO = new URL("../fixtures/echoWorker.ts", import.meta.url);
-type In = { x: number; fail?: "user" | "bug" | "crash"; waitMs?: number };
+type In = { x: number; fail?: "user" | "bug" | "crash"; waitMs?: number; spin?: boolean };
 type Out = { y: number; thread: number };
 
 describe("WorkerPool", () => {
@@ -43,6 +43,16 @@ describe("WorkerPool", () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe("closing a pool with busy workers", () => {
+  it("asks them to stop at their next check and waits for them, instead of killing a thread mid-call", async () => {
+    const pool = await WorkerPool.start<In, Out>(ECHO, 2);
+    const busy = [pool.call({ x: 1, spin: true }), pool.call({ x: 2, spin: true })].map((p) => p.then(() => "finished", (e: Error) => e.message));
+    await new Promise((r) => setTimeout(r, 100));
+    await pool.close();
+    expect(await Promise.all(busy)).toEqual([expect.stringMatching(/^Cancelled: cancelled: the worker pool is closing/), expect.stringMatching(/^Cancelled: cancelled: the worker pool is closing/)]);
   });
 });
 
