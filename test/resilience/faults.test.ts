@@ -96,50 +96,50 @@ describe("output folder problems", () => {
     expect(r.stderr.trim()).toMatch(/a-file\/run: cannot create the run folder \(ENOTDIR\)$/);
   });
 
-  it("a full disk is a clear error; freeing space and rerunning resumes to the same result", () => {
-    const mnt = join(comp.root, "tiny");
+  /** Runs `fn` on a fresh tmpfs of `size` (resizable with `resize`); skipped without the right to mount. */
+  function onTmpfs(name: string, size: string, fn: (mnt: string, resize: (size: string) => void) => void): void {
+    const mnt = join(comp.root, name);
     mkdirSync(mnt);
-    const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=600k", "tmpfs", mnt]);
-    if (m.status !== 0) return; // no privileges to mount here: nothing to test
+    if (spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt]).status !== 0) return;
     try {
+      fn(mnt, (sz) => spawnSync("mount", ["-o", `remount,size=${sz}`, mnt]));
+    } finally {
+      spawnSync("umount", [mnt]);
+    }
+  }
+
+  it("a full disk is a clear error; freeing space and rerunning resumes to the same result", () => {
+    onTmpfs("tiny", "600k", (mnt, resize) => {
       const out = join(mnt, "run");
       const r = runPipeline("features", ["--config", comp.configFile, "--out", out]);
       expect(r.code).toBe(3);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr).toMatch(/poolblend: disk full: ENOSPC/);
-      spawnSync("mount", ["-o", "remount,size=20m", mnt]);
+      resize("20m");
       const again = runPipeline("features", ["--config", comp.configFile, "--out", out]);
       expect(again.code).toBe(0);
       const clean = outputs(join(comp.root, "clean"));
       const got = outputs(out);
       for (const k of Object.keys(clean).filter((x) => x.startsWith("features/"))) expect(got[k], k).toBe(clean[k]);
-    } finally {
-      spawnSync("umount", [mnt]);
-    }
+    });
   });
 
   it("a disk that fills while the heads' results are saved: disk full, exit 3, and the rerun ends identical", () => {
-    const mnt = join(comp.root, "tiny-oof");
-    mkdirSync(mnt);
-    const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=20m", "tmpfs", mnt]);
-    if (m.status !== 0) return; // no privileges to mount here: nothing to test
-    try {
+    onTmpfs("tiny-oof", "20m", (mnt, resize) => {
       const out = join(mnt, "run");
       expect(runPipeline("features", args(out)).code).toBe(0);
       // leave a few pages free: the features fit, the fold jobs' result files do not
-      const used = statfsSync(mnt);
-      const usedKb = ((used.blocks - used.bfree) * used.bsize) / 1024;
-      spawnSync("mount", ["-o", `remount,size=${Math.ceil(usedKb) + 8}k`, mnt]);
+      const st = statfsSync(mnt);
+      resize(`${Math.ceil(((st.blocks - st.bfree) * st.bsize) / 1024) + 8}k`);
       const r = runPipeline("oof", args(out));
+      // before the pool waited for busy workers, this run often died of SIGABRT instead
       expect(r.code, r.stderr).toBe(3);
       // the cached-features lines, then one line for the failure: no stack
       expect(r.stderr.trim().split("\n").at(-1)).toMatch(/^poolblend: disk full: ENOSPC/);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
-      spawnSync("mount", ["-o", "remount,size=40m", mnt]);
+      resize("40m");
       expect(runPipeline("blend", args(out)).code).toBe(0);
       expect(outputs(out)).toEqual(outputs(join(comp.root, "clean")));
-    } finally {
-      spawnSync("umount", [mnt]);
-    }
+    });
   });
 });
