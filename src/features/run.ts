@@ -34,7 +34,7 @@ export async function runFeatures(cfg: Config, extra: Partial<FeaturePassOptions
   }
 }
 
-export function describe(r: SplitResult, provider = "cpu"): string {
+export function describe(r: SplitResult, provider: string): string {
   if (r.unchanged) return `features ${r.split}: ${r.rows} rows unchanged, cached (0 forward passes, ${r.seconds.toFixed(2)} s)`;
   const tps = r.times.forward > 0 ? (r.forwardTokens / (r.times.forward / 1000)).toFixed(0) : "-";
   return `features ${r.split}: ${r.rows} rows, ${r.forwardRows} computed, ${r.reusedRows} reused, ${r.resumedRows} resumed; ${r.tokens} tokens; ${r.seconds.toFixed(1)} s (${tps} tok/s forward on ${provider})`;

@@ -119,13 +119,12 @@ export async function runOof(cfg: Config): Promise<OofResult> {
   if (done) info(`oof: ${done}/${total} fold jobs already done, resuming`);
   // the rate counts only this run's jobs, so a resumed run's ETA is not flattered by finished ones
   const progress = new Progress("oof", jobs.length, "fold jobs");
-  let fresh = 0;
   await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
     results.set(id, r);
     writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
     checkpoint("train-job");
     done++;
-    progress.update(++fresh, `(${done}/${total} in all; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s)`);
+    progress.update(done - (total - jobs.length), `(${done}/${total} in all; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s)`);
   });
   progress.done();
   const trainSeconds = (performance.now() - t0) / 1000;

@@ -59,10 +59,6 @@ export class Progress {
   done(): void {
     if (this.sink.tty) this.sink.write("\r\x1b[K");
   }
-
-  elapsed(): number {
-    return (this.sink.now() - this.t0) / 1000;
-  }
 }
 
 export function fmtSecs(s: number): string {

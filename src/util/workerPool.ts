@@ -92,26 +92,24 @@ export class WorkerPool<I, O> {
   async call(input: I, transfer: Transferable[] = []): Promise<O> {
     if (this.broken) throw this.broken;
     const w = this.idle.pop() ?? (await new Promise<Worker>((take, fail) => this.waiting.push({ take, fail })));
-    let settled!: () => void;
-    const done = new Promise<void>((res) => (settled = res));
-    this.inflight.add(done);
-    try {
-      return await new Promise<O>((resolve, reject) => {
-        const onError = (e: Error): void => {
-          this.broken = e;
-          reject(e);
-        };
-        w.once("error", onError);
-        w.once("message", (m: Reply<O>) => {
-          w.off("error", onError);
-          if (m.ok) resolve(m.out);
-          else reject(m.userError ? new UserError(m.error) : new Error(m.error));
-        });
-        w.postMessage(input, transfer);
+    const reply = new Promise<O>((resolve, reject) => {
+      const onError = (e: Error): void => {
+        this.broken = e;
+        reject(e);
+      };
+      w.once("error", onError);
+      w.once("message", (m: Reply<O>) => {
+        w.off("error", onError);
+        if (m.ok) resolve(m.out);
+        else reject(m.userError ? new UserError(m.error) : new Error(m.error));
       });
+      w.postMessage(input, transfer);
+    });
+    this.inflight.add(reply);
+    try {
+      return await reply;
     } finally {
-      this.inflight.delete(done);
-      settled();
+      this.inflight.delete(reply);
       // a dead thread takes no more work, and nobody waits forever for it
       if (this.broken) for (const q of this.waiting.splice(0)) q.fail(this.broken);
       else {
