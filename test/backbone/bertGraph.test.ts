@@ -9,6 +9,7 @@ import { BertTokenizer } from "../../src/backbone/tokenizer.js";
 import { Backbone } from "../../src/backbone/backbone.js";
 import { referenceForward } from "../reference/bertReference.js";
 import { loadBackbone, weightsDir, MODEL_DIR } from "../helpers/model.js";
+import { maxAbsDiff } from "../helpers/numeric.js";
 
 const SENTENCES: string[][] = [
   ["The mic is great."],
@@ -42,12 +43,6 @@ beforeAll(async () => {
   });
 });
 
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 describe("built BERT graph vs an independent float64 forward pass", () => {
   it("the committed fixture still matches the reference implementation", () => {
     const fx = JSON.parse(readFileSync(join(import.meta.dirname, "../fixtures/reference-forward.json"), "utf8")) as Fixture;
@@ -58,8 +53,8 @@ describe("built BERT graph vs an independent float64 forward pass", () => {
       const T = fx.ids[i].length, H = cfg.hiddenSize;
       const mean = new Float64Array(H);
       for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) mean[h] += last[t * H + h] / T;
-      expect(maxAbs(mean, fx.mean[i])).toBeLessThan(1e-12);
-      expect(maxAbs(last.subarray(0, H), fx.cls[i])).toBeLessThan(1e-12);
+      expect(maxAbsDiff(mean, fx.mean[i])).toBeLessThan(1e-12);
+      expect(maxAbsDiff(last.subarray(0, H), fx.cls[i])).toBeLessThan(1e-12);
     });
   });
 
@@ -72,7 +67,7 @@ describe("built BERT graph vs an independent float64 forward pass", () => {
     let worst = 0;
     SENTENCES.forEach((_, i) => {
       const T = b.lengths[i];
-      worst = Math.max(worst, maxAbs(out.subarray(i * b.seqLen * H, (i * b.seqLen + T) * H), ref[i][cfg.numLayers]));
+      worst = Math.max(worst, maxAbsDiff(out.subarray(i * b.seqLen * H, (i * b.seqLen + T) * H), ref[i][cfg.numLayers]));
     });
     console.log(`graph vs float64 reference, last hidden state: max |diff| = ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(1e-4);
@@ -95,11 +90,11 @@ describe("built BERT graph vs an independent float64 forward pass", () => {
           max[h] = Math.max(max[h], v);
           min[h] = Math.min(min[h], v);
         }
-      worst = Math.max(worst, maxAbs(r.mean, mean), maxAbs(r.max, max), maxAbs(r.min, min));
+      worst = Math.max(worst, maxAbsDiff(r.mean, mean), maxAbsDiff(r.max, max), maxAbsDiff(r.min, min));
       for (let l = 0; l < L1; l++) {
         const lm = new Float64Array(H);
         for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) lm[h] += states[l][t * H + h] / T;
-        worst = Math.max(worst, maxAbs(r.layersCls.subarray(l * H, (l + 1) * H), states[l].subarray(0, H)), maxAbs(r.layersMean.subarray(l * H, (l + 1) * H), lm));
+        worst = Math.max(worst, maxAbsDiff(r.layersCls.subarray(l * H, (l + 1) * H), states[l].subarray(0, H)), maxAbsDiff(r.layersMean.subarray(l * H, (l + 1) * H), lm));
       }
       expect(r.tokens.length).toBe(T * H);
     });

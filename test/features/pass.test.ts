@@ -10,6 +10,7 @@ import { FeatureSplit } from "../../src/features/store.js";
 import { readCsv, writeCsv } from "../../src/io/csv.js";
 import { halfsToFloats } from "../../src/backbone/safetensors.js";
 import type { Backbone, RowFeatures } from "../../src/backbone/backbone.js";
+import { maxAbsDiff } from "../helpers/numeric.js";
 
 let backbone: Backbone;
 beforeAll(async () => {
@@ -19,15 +20,8 @@ afterAll(async () => {
   await backbone.release();
 });
 
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 function rowDiff(a: RowFeatures, b: RowFeatures): number {
-  return Math.max(maxAbs(a.mean, b.mean), maxAbs(a.max, b.max), maxAbs(a.min, b.min), maxAbs(a.layersCls, b.layersCls), maxAbs(a.layersMean, b.layersMean));
+  return Math.max(maxAbsDiff(a.mean, b.mean), maxAbsDiff(a.max, b.max), maxAbsDiff(a.min, b.min), maxAbsDiff(a.layersCls, b.layersCls), maxAbsDiff(a.layersMean, b.layersMean));
 }
 
 describe("masking and batch invariance", () => {
@@ -41,7 +35,7 @@ describe("masking and batch invariance", () => {
     const d = rowDiff(alone, batched);
     console.log(`alone vs batched with a ${tok.encode(long).ids.length}-token text: max |diff| = ${d.toExponential(2)}`);
     expect(d).toBeLessThanOrEqual(1e-5);
-    expect(maxAbs(halfsToFloats(alone.tokens), halfsToFloats(batched.tokens))).toBeLessThanOrEqual(2e-3);
+    expect(maxAbsDiff(halfsToFloats(alone.tokens), halfsToFloats(batched.tokens))).toBeLessThanOrEqual(2e-3);
   });
 
   it("padding never wins a max or a min: they equal the extremes over the valid tokens", async () => {
@@ -93,7 +87,7 @@ describe("feature pass on disk", () => {
     for (const i of [0, 17, 59]) {
       const m = new Float64Array(384);
       for (let t = off[i]; t < off[i + 1]; t++) for (let h = 0; h < 384; h++) m[h] += tok[t * 384 + h] / (off[i + 1] - off[i]);
-      expect(maxAbs(m, mean.subarray(i * 384, (i + 1) * 384))).toBeLessThan(2e-3);
+      expect(maxAbsDiff(m, mean.subarray(i * 384, (i + 1) * 384))).toBeLessThan(2e-3);
     }
     const again = await runFeatures(cfg);
     expect(again.splits.map((s) => [s.unchanged, s.forwardRows])).toEqual([[true, 0], [true, 0]]);
@@ -113,11 +107,11 @@ describe("feature pass on disk", () => {
     expect(r.splits[1]).toMatchObject({ unchanged: true, forwardRows: 0 });
     const after = FeatureSplit.open(dir).load("mean").data as Float32Array;
     for (let i = 0; i < 60; i++) {
-      const same = maxAbs(meanBefore.subarray(i * 384, (i + 1) * 384), after.subarray(i * 384, (i + 1) * 384)) === 0;
+      const same = maxAbsDiff(meanBefore.subarray(i * 384, (i + 1) * 384), after.subarray(i * 384, (i + 1) * 384)) === 0;
       expect(same).toBe(i !== 5 && i !== 40);
     }
     const [fresh] = await backbone.forward([backbone.tokenizer.encode(["Another changed row."])]);
-    expect(maxAbs(fresh.mean, after.subarray(40 * 384, 41 * 384))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(fresh.mean, after.subarray(40 * 384, 41 * 384))).toBeLessThan(1e-5);
   });
 
   it("a different maxLength invalidates the cache", async () => {

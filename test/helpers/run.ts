@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
-import { createHash } from "node:crypto";
+import { sha256 } from "../../src/util/hash.js";
 
 export const ROOT = join(import.meta.dirname, "../..");
 
@@ -12,8 +12,13 @@ export interface RunResult {
   stderr: string;
 }
 
+/** `node --import tsx pipelines/<name>.ts ...args`, as the npm scripts run it. */
+export function pipelineArgv(name: string, args: string[]): string[] {
+  return ["--import", "tsx", join(ROOT, "pipelines", `${name}.ts`), ...args];
+}
+
 export function runPipeline(name: string, args: string[], env: Record<string, string> = {}): RunResult {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", `${name}.ts`), ...args], {
+  const r = spawnSync(process.execPath, pipelineArgv(name, args), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     encoding: "utf8",
@@ -23,7 +28,7 @@ export function runPipeline(name: string, args: string[], env: Record<string, st
 
 /** runPipeline without blocking the test runner's event loop (for runs of minutes or hours). */
 export function runPipelineAsync(name: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", `${name}.ts`), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, pipelineArgv(name, args), { cwd: ROOT, env: { ...process.env, ...env } });
   let stdout = "", stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
@@ -32,7 +37,7 @@ export function runPipelineAsync(name: string, args: string[], env: Record<strin
 
 /** Starts a pipeline and SIGKILLs it as soon as `when()` is true (polled every 20 ms). */
 export async function runAndKill(name: string, args: string[], when: () => boolean, timeoutMs = 120_000): Promise<{ killed: boolean; code: number | null }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines", `${name}.ts`), ...args], { cwd: ROOT, stdio: "ignore" });
+  const child = spawn(process.execPath, pipelineArgv(name, args), { cwd: ROOT, stdio: "ignore" });
   const t0 = Date.now();
   return new Promise((resolve) => {
     let killed = false;
@@ -57,7 +62,7 @@ export function treeHashes(dir: string): Record<string, string> {
       if (f.startsWith(".")) continue;
       const p = join(d, f);
       if (statSync(p).isDirectory()) walk(p, rel + f + "/");
-      else out[rel + f] = createHash("sha256").update(readFileSync(p)).digest("hex");
+      else out[rel + f] = sha256(readFileSync(p));
     }
   };
   walk(dir, "");

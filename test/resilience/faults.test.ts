@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync, readFileSync, cpSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
-import { runPipeline, treeHashes, ROOT } from "../helpers/run.js";
+import { runPipeline, treeHashes, pipelineArgv, ROOT } from "../helpers/run.js";
 import { loadConfig } from "../../src/config.js";
 import { runFeatures } from "../../src/features/run.js";
 import { FeatureSplit } from "../../src/features/store.js";
@@ -38,7 +38,7 @@ describe("kill -9 at every stage, then rerun: byte-identical outputs", () => {
     ["while writing the submission", "rename:sub.csv"],
   ])("%s (%s)", (_what, fault) => {
     const out = join(comp.root, `fault-${fault.replace(/[^a-z0-9]/gi, "_")}`);
-    const killed = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "pipelines/blend.ts"), ...args(out)], { cwd: ROOT, env: { ...process.env, POOLBLEND_FAULT: fault }, encoding: "utf8" });
+    const killed = spawnSync(process.execPath, pipelineArgv("blend", args(out)), { cwd: ROOT, env: { ...process.env, POOLBLEND_FAULT: fault }, encoding: "utf8" });
     expect(killed.signal).toBe("SIGKILL");
     const again = runPipeline("blend", args(out));
     expect(again.stderr).not.toMatch(/error/i);
@@ -50,7 +50,7 @@ describe("kill -9 at every stage, then rerun: byte-identical outputs", () => {
 describe("two runs on the same run folder", () => {
   it("the second stops with a clear message and the first finishes intact", async () => {
     const out = join(comp.root, "twice");
-    const first = spawn(process.execPath, ["--import", "tsx", join(ROOT, "pipelines/blend.ts"), ...args(out)], { cwd: ROOT, stdio: "ignore" });
+    const first = spawn(process.execPath, pipelineArgv("blend", args(out)), { cwd: ROOT, stdio: "ignore" });
     const done = new Promise<number | null>((res) => first.on("exit", (c) => res(c)));
     while (!existsSync(join(out, ".lock"))) await new Promise((r) => setTimeout(r, 20));
     const second = runPipeline("blend", args(out));

@@ -8,10 +8,9 @@
  * the bound on each command's peak RSS (default 4096).
  */
 import { describe, it, expect } from "vitest";
-import { mkdtempSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeFileSync } from "node:fs";
 import { buildImdbCompetition } from "../../src/data/bundled.js";
 import { readCsv } from "../../src/io/csv.js";
 import { runPipelineAsync } from "../helpers/run.js";
