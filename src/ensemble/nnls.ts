@@ -140,7 +140,6 @@ function coordinateWeights(preds: readonly Float64Array[], ctx: BlendContext): n
 }
 
 export function nnls(preds: readonly Float64Array[], ctx: BlendContext): BlendModel {
-  if (ctx.metric === "rmse" && ctx.c === 1) return linearBlend(simplexLeastSquares(preds, ctx.y));
   if (ctx.metric === "rmse" || ctx.metric === "mcrmse") {
     // mcrmse is a mean of per-column RMSEs, so each target's weights are optimal on their own
     // (rmse over several columns shares one set of weights: stack the columns)
