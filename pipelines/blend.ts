@@ -11,5 +11,5 @@ main(async () => {
   lockRunDir(cfg.out);
   const b = await runBlend(cfg, { oof: argv.oof as string[], test: argv.test as string[] });
   process.stdout.write(oofTable(b.oof) + "\n\n" + blendTable(b) + "\n");
-  process.stderr.write(`submission: ${b.submission}\nreport: ${writeReport(cfg)}\n`);
+  process.stderr.write(`submission: ${b.submission}\nreport: ${writeReport(cfg, b.oof.prepared)}\n`);
 });

@@ -22,6 +22,6 @@ main(async () => {
     for (const h of cfg.heads) lines.push(`hidden test ${cfg.metric}: ${h.padEnd(13)} ${holdoutScore(cfg, p.targets, p.test.ids, b.oof.test[h]!)!.toFixed(5)}`);
   }
   lines.push(`submission: ${b.submission}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-  lines.push(`report: ${writeReport(cfg)}`);
+  lines.push(`report: ${writeReport(cfg, p)}`);
   process.stdout.write(lines.join("\n") + "\n");
 });

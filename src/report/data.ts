@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config.js";
-import { prepare } from "../oof/run.js";
+import { prepare, type Prepared } from "../oof/run.js";
 import { readCsv } from "../io/csv.js";
 import { METRICS, score } from "../validation/metrics.js";
 import { BertTokenizer } from "../backbone/tokenizer.js";
@@ -41,13 +41,13 @@ interface BlendFile {
   methods: Record<string, { weights: ReportData["blends"][number]["weights"]; oofScore: number; nestedScore: number; seconds: number }>;
 }
 
-export function gatherReport(cfg: Config): ReportData {
+export function gatherReport(cfg: Config, prepared?: Prepared): ReportData {
   const scoresFile = join(cfg.out, "scores.json");
   if (!existsSync(scoresFile)) throw new UserError(`${scoresFile}: not found; run npm run oof (and npm run blend) first`);
   const scores = JSON.parse(readFileSync(scoresFile, "utf8")) as ScoresFile;
   const blendFile = join(cfg.out, "blend.json");
   const blend = existsSync(blendFile) ? (JSON.parse(readFileSync(blendFile, "utf8")) as BlendFile) : null;
-  const p = prepare(cfg);
+  const p = prepared ?? prepare(cfg);
   const t = p.targets;
   const names = cfg.heads.filter((h) => scores.heads[h]);
   const preds = names.map((h) => {
