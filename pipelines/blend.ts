@@ -8,7 +8,7 @@ main(async () => {
   const { cfg, argv } = await parseCommand("blend", "Blend weights on OOF (own heads plus --oof/--test files), nested-CV score, submission CSV.", (y) =>
     y.option("oof", { type: "string", array: true, default: [], describe: "external OOF predictions (id, prediction columns); repeatable" }).option("test", { type: "string", array: true, default: [], describe: "the matching test predictions; repeatable, same order as --oof" }),
   );
-  lockRunDir(cfg.out);
+  await lockRunDir(cfg.out, { wait: argv.wait === true });
   const b = await runBlend(cfg, { oof: argv.oof as string[], test: argv.test as string[] });
   process.stdout.write(oofTable(b.oof) + "\n\n" + blendTable(b) + "\n");
   process.stderr.write(`submission: ${b.submission}\nreport: ${writeReport(cfg, b.oof.prepared)}\n`);

@@ -10,8 +10,8 @@ import { PROJECT_ROOT } from "../src/config.js";
 
 main(async () => {
   if (!process.argv.includes("--config")) process.argv.push("--config", join(PROJECT_ROOT, "ensemble.config.json"));
-  const { cfg } = await parseCommand("demo", "features → oof → blend → submission on the bundled UCI sentiment competition.");
-  lockRunDir(cfg.out);
+  const { cfg, argv } = await parseCommand("demo", "features → oof → blend → submission on the bundled UCI sentiment competition.");
+  await lockRunDir(cfg.out, { wait: argv.wait === true });
   const t0 = performance.now();
   const b = await runBlend(cfg);
   const p = b.oof.prepared;

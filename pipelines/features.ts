@@ -3,7 +3,7 @@ import { runFeatures } from "../src/features/run.js";
 import { lockRunDir } from "../src/util/lock.js";
 
 main(async () => {
-  const { cfg } = await parseCommand("features", "One backbone pass over train+test; writes runs/<name>/features/ (contract section 4).");
-  lockRunDir(cfg.out);
+  const { cfg, argv } = await parseCommand("features", "One backbone pass over train+test; writes the feature arrays to runs/<name>/features/ (README \"Outputs\").");
+  await lockRunDir(cfg.out, { wait: argv.wait === true });
   await runFeatures(cfg);
 });

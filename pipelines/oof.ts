@@ -3,8 +3,8 @@ import { runOof, oofTable } from "../src/oof/run.js";
 import { lockRunDir } from "../src/util/lock.js";
 
 main(async () => {
-  const { cfg } = await parseCommand("oof", "Features (reused when cached), then K-fold training of every head: OOF and test predictions, scores.");
-  lockRunDir(cfg.out);
+  const { cfg, argv } = await parseCommand("oof", "Features (reused when cached), then K-fold training of every head: OOF and test predictions, scores.");
+  await lockRunDir(cfg.out, { wait: argv.wait === true });
   const r = await runOof(cfg);
   process.stdout.write(oofTable(r) + "\n");
   process.stderr.write(`heads trained in ${r.trainSeconds.toFixed(1)} s wall; outputs in ${cfg.out}\n`);

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from "./config.js";
 import { exitOnError } from "./util/errors.js";
 import { fmtSecs, info } from "./util/progress.js";
 
-const RESERVED = new Set(["_", "$0", "config", "help", "version", "oof", "test"]);
+const RESERVED = new Set(["_", "$0", "config", "help", "version", "oof", "test", "wait"]);
 
 /** Flags that are not config overrides, kept apart from the config merge. */
 export type Extra = Record<string, unknown>;
@@ -22,6 +22,7 @@ export async function parseCommand(name: string, describe: string, extend: (y: A
       .usage(`$0 [options]\n\n${describe}\n\nAny config key can be overridden: --folds.k 3 --backbone.maxLength 128 --out DIR`)
       .option("config", { type: "string", default: "ensemble.config.json", describe: "path to ensemble.config.json" })
       .option("out", { type: "string", describe: "run folder (default runs/<name> beside the config)" })
+      .option("wait", { type: "boolean", default: false, describe: "features, oof, blend, demo: if another run is using the run folder, wait for it to finish instead of stopping" })
       .parserConfiguration({ "dot-notation": true, "parse-numbers": true, "camel-case-expansion": false })
       .strict(false)
       .help()
