@@ -85,6 +85,11 @@ export function float32(data: Float32Array, dims: number[]): ort.Tensor {
   return new ort.Tensor("float32", data, dims);
 }
 
+/** float64 tensor. */
+export function float64(data: Float64Array, dims: number[]): ort.Tensor {
+  return new ort.Tensor("float64", data, dims);
+}
+
 /** float16 tensor from raw half bits. */
 export function float16(data: Uint16Array, dims: number[]): ort.Tensor {
   return new ort.Tensor("float16", data, dims);
@@ -93,6 +98,11 @@ export function float16(data: Uint16Array, dims: number[]): ort.Tensor {
 /** Raw data of a float32 output. */
 export function f32(t: ort.Tensor): Float32Array {
   return t.data as Float32Array;
+}
+
+/** Raw data of a float64 output. */
+export function f64(t: ort.Tensor): Float64Array {
+  return t.data as Float64Array;
 }
 
 /** Raw half bits of a float16 output. */

@@ -36,7 +36,7 @@ export interface BlendResult {
 }
 
 /** Fits `method` on the rows of `rows` only. */
-function fitOn(method: BlendMethod, input: BlendInput, rows: Int32Array): BlendModel {
+async function fitOn(method: BlendMethod, input: BlendInput, rows: Int32Array): Promise<BlendModel> {
   const { ctx } = input;
   const yw = ctx.task === "regression" ? ctx.c : 1;
   return BLENDERS[method](input.oof.map((p) => takeRows(p, rows, ctx.c)), { ...ctx, y: takeRows(ctx.y, rows, yw), folds: Int32Array.from(rows, (r) => ctx.folds[r]) });
@@ -48,20 +48,21 @@ function named(names: string[], w: number[] | number[][], columns: string[]): Bl
 }
 
 /** Runs one method: full fit, in-sample score, nested-CV score, test predictions. */
-export function blend(method: BlendMethod, input: BlendInput, columns: string[]): BlendResult {
+export async function blend(method: BlendMethod, input: BlendInput, columns: string[]): Promise<BlendResult> {
   const t0 = performance.now();
   const { ctx } = input;
   const n = input.oof[0].length / ctx.c;
   const all = Int32Array.from({ length: n }, (_, i) => i);
-  const full = fitOn(method, input, all);
+  const full = await fitOn(method, input, all);
   const oof = full.apply(input.oof);
   const yw = ctx.task === "regression" ? ctx.c : 1;
   const folds = [...new Set(ctx.folds)].sort((a, b) => a - b);
-  const nestedFolds = folds.map((f) => {
+  const nestedFolds: number[] = [];
+  for (const f of folds) {
     const fit = rowsWhere(ctx.folds, (x) => x !== f), held = rowsWhere(ctx.folds, (x) => x === f);
-    const m = fitOn(method, input, fit);
-    return score(ctx.metric, takeRows(ctx.y, held, yw), m.apply(input.oof.map((p) => takeRows(p, held, ctx.c))), ctx.c);
-  });
+    const m = await fitOn(method, input, fit);
+    nestedFolds.push(score(ctx.metric, takeRows(ctx.y, held, yw), m.apply(input.oof.map((p) => takeRows(p, held, ctx.c))), ctx.c));
+  }
   return {
     method,
     weights: named(input.names, full.weights, columns),

@@ -71,7 +71,7 @@ function column(p: Float64Array, c: number, k: number): Float64Array {
 }
 
 /** Softmax weights fitted by L-BFGS on the blended log loss. */
-function loglossWeights(preds: readonly Float64Array[], ctx: BlendContext): number[] {
+async function loglossWeights(preds: readonly Float64Array[], ctx: BlendContext): Promise<number[]> {
   const M = preds.length, c = ctx.c, n = ctx.y.length;
   const f = (theta: Float64Array, g: Float64Array): number => {
     const mx = Math.max(...theta);
@@ -103,7 +103,7 @@ function loglossWeights(preds: readonly Float64Array[], ctx: BlendContext): numb
     for (let m = 0; m < M; m++) g[m] = (w[m] * (dw[m] - wdw)) / n;
     return loss / n;
   };
-  const { x } = lbfgs(f, new Float64Array(M), { maxIter: 500, tol: 1e-10 });
+  const { x } = await lbfgs(f, new Float64Array(M), { maxIter: 500, tol: 1e-10 });
   const mx = Math.max(...x);
   const e = Array.from(x, (t) => Math.exp(t - mx));
   const z = e.reduce((a, v) => a + v, 0);
@@ -139,7 +139,7 @@ function coordinateWeights(preds: readonly Float64Array[], ctx: BlendContext): n
   return w;
 }
 
-export function nnls(preds: readonly Float64Array[], ctx: BlendContext): BlendModel {
+export async function nnls(preds: readonly Float64Array[], ctx: BlendContext): Promise<BlendModel> {
   if (ctx.metric === "rmse" || ctx.metric === "mcrmse") {
     // mcrmse is a mean of per-column RMSEs, so each target's weights are optimal on their own
     // (rmse over several columns shares one set of weights: stack the columns)
@@ -157,6 +157,6 @@ export function nnls(preds: readonly Float64Array[], ctx: BlendContext): BlendMo
       },
     };
   }
-  if (ctx.metric === "logloss") return linearBlend(loglossWeights(preds, ctx));
+  if (ctx.metric === "logloss") return linearBlend(await loglossWeights(preds, ctx));
   return linearBlend(coordinateWeights(preds, ctx));
 }

@@ -31,7 +31,7 @@ export async function runBlend(cfg: Config, external: { oof: string[]; test: str
   const methods = methodsFor(cfg.metric);
   if (!methods.includes(cfg.blend.method)) throw new UserError(`blend.method ${cfg.blend.method} needs metric auc, not ${cfg.metric}`);
   const results: BlendRun["results"] = {};
-  for (const m of methods) results[m] = blend(m, { names, oof, test, ctx }, t.columns);
+  for (const m of methods) results[m] = await blend(m, { names, oof, test, ctx }, t.columns);
   const chosen = results[cfg.blend.method]!;
   for (const a of [chosen.oof, chosen.test]) if (!a.every(Number.isFinite)) throw new Error("blend produced non-finite predictions");
   const rows = submissionRows(cfg, t, p.sample, p.testRowOf, chosen.test);

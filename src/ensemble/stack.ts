@@ -19,14 +19,14 @@ function metaFeatures(preds: readonly Float64Array[], ctx: BlendContext): { Z: F
   return { Z, d, n };
 }
 
-export function stack(preds: readonly Float64Array[], ctx: BlendContext): BlendModel {
+export async function stack(preds: readonly Float64Array[], ctx: BlendContext): Promise<BlendModel> {
   const raw = metaFeatures(preds, ctx);
   const { d, n } = raw;
   const all = (k: number): Int32Array => Int32Array.from({ length: k }, (_, i) => i);
   const std = fitStandardizer(raw.Z, d, all(n));
   const Z = applyStandardizer(raw.Z, d, all(n), std);
   const strata = ctx.task === "regression" ? ctx.folds : Int32Array.from(ctx.y);
-  const { model } = tuneLinear(ctx.task, Z, n, d, ctx.y, ctx.c, strata, ctx.seed);
+  const { model } = await tuneLinear(ctx.task, Z, n, d, ctx.y, ctx.c, strata, ctx.seed);
   const weights = Array.from({ length: preds.length }, (_, m) => {
     let s = 0;
     for (let k = 0; k < ctx.c; k++) for (let j = 0; j < ctx.c; j++) s += Math.abs(model.W[(m * ctx.c + k) * ctx.c + j]);

@@ -24,7 +24,7 @@ export interface BlendModel {
   apply(preds: readonly Float64Array[]): Float64Array;
 }
 
-export type Blender = (preds: readonly Float64Array[], ctx: BlendContext) => BlendModel;
+export type Blender = (preds: readonly Float64Array[], ctx: BlendContext) => BlendModel | Promise<BlendModel>;
 
 /** Σ w_m P_m. */
 export function weightedSum(preds: readonly Float64Array[], w: readonly number[]): Float64Array {

@@ -12,6 +12,6 @@ export function pool(tokens: ArrayLike<number>, T: number, H: number): Float64Ar
 }
 
 /** Standardised min-pooled vector → logistic / softmax / ridge with L2 tuned by inner CV. */
-export function train(sources: FeatureSources, task: FoldTask): FoldResult {
+export function train(sources: FeatureSources, task: FoldTask): Promise<FoldResult> {
   return trainPooledLinear("min", sources, task);
 }

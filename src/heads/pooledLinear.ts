@@ -18,7 +18,7 @@ export function targetScale(y: Float64Array, rows: ArrayLike<number>, c: number)
 }
 
 /** Trains a linear model on one pooled array ("mean" | "max" | "min") for one fold. */
-export function trainPooledLinear(feature: "mean" | "max" | "min", sources: FeatureSources, t: FoldTask): FoldResult {
+export async function trainPooledLinear(feature: "mean" | "max" | "min", sources: FeatureSources, t: FoldTask): Promise<FoldResult> {
   const t0 = performance.now();
   const Xtr = sources.train.load(feature);
   const Xte = sources.test.load(feature);
@@ -29,7 +29,7 @@ export function trainPooledLinear(feature: "mean" | "max" | "min", sources: Feat
   const w = t.task === "regression" ? t.c : 1;
   const y = takeRows(t.y, t.trainIdx, w);
   const strata = Int32Array.from(t.trainIdx, (i) => t.strata[i]);
-  const { model, lambda } = tuneLinear(t.task, Z, t.trainIdx.length, d, y, t.c, strata, t.seed);
+  const { model, lambda } = await tuneLinear(t.task, Z, t.trainIdx.length, d, y, t.c, strata, t.seed);
   const predict = (src: Float32Array, rows: ArrayLike<number>): Float64Array => link(t.task, linearForward(model, applyStandardizer(src, d, rows, std), rows.length), t.c);
   const testRows = Int32Array.from({ length: Xte.shape[0] }, (_, i) => i);
   return {

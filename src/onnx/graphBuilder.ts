@@ -8,7 +8,7 @@ const { onnx } = onnxProto;
 type AttrValue = number | string | number[] | { ints: number[] } | { float: number } | { tensor: onnxProto.onnx.ITensorProto };
 
 /** ONNX element types used here. */
-export const DT = { FLOAT: 1, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
+export const DT = { FLOAT: 1, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11 } as const;
 export type ElemType = (typeof DT)[keyof typeof DT];
 
 export interface ValueSpec {
@@ -99,10 +99,13 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A scalar float constant, deduplicated by value. */
-  scalar(x: number): string {
-    const name = `${this.prefix}c_${x}`;
-    if (!this.inits.some((t) => t.name === name)) this.floats(name, [], [x]);
+  /** A scalar float (or double) constant, deduplicated by value. */
+  scalar(x: number, type: typeof DT.FLOAT | typeof DT.DOUBLE = DT.FLOAT): string {
+    const name = `${this.prefix}${type === DT.DOUBLE ? "d" : "c"}_${x}`;
+    if (this.inits.some((t) => t.name === name)) return name;
+    if (type === DT.FLOAT) return this.floats(name, [], [x]);
+    const f = Float64Array.of(x);
+    this.inits.push({ name, dims: [], dataType: DT.DOUBLE, rawData: new Uint8Array(f.buffer) });
     return name;
   }
 
@@ -120,18 +123,22 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Adds a node; returns its (first) output name, or the given names. */
+  /** Adds a node; returns its output name (generated unless given). */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outName?: string, domain?: string): string {
-    const out = outName ?? `${this.prefix}${opType.toLowerCase()}_${this.n++}`;
+    return this.ops(opType, inputs, [outName ?? `${this.prefix}${opType.toLowerCase()}_${this.n++}`], attrs, domain)[0];
+  }
+
+  /** Adds a node with several named outputs. */
+  ops(opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}, domain?: string): string[] {
     this.nodes.push({
       opType,
       input: inputs,
-      output: [out],
+      output: outputs,
       name: `${this.prefix}${opType}_${this.n++}`,
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
       ...(domain ? { domain } : {}),
     });
-    return out;
+    return outputs;
   }
 
   toBytes(graphName: string): Uint8Array {

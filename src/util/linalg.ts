@@ -35,33 +35,17 @@ export function cholSolve(L: Float64Array, d: number, B: Float64Array, m: number
   return X;
 }
 
-/** G += Σ_rows x xᵀ over the given rows of X (n×d). Symmetric; both halves filled. */
-export function addGram(G: Float64Array, X: Float64Array, d: number, rows: ArrayLike<number>, sign = 1): void {
-  for (let r = 0; r < rows.length; r++) {
-    const o = rows[r] * d;
-    for (let i = 0; i < d; i++) {
-      const xi = X[o + i] * sign;
-      if (xi === 0) continue;
-      const gi = i * d;
-      for (let j = 0; j <= i; j++) G[gi + j] += xi * X[o + j];
-    }
-  }
-}
-
-/** Copies the lower triangle to the upper. */
-export function symmetrize(G: Float64Array, d: number): void {
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) G[j * d + i] = G[i * d + j];
-}
-
 /**
- * Limited-memory BFGS with a backtracking (Armijo) line search. `f` returns the loss and writes
- * the gradient into `g`. Deterministic; stops on small gradient or relative loss change.
+ * Limited-memory BFGS with a backtracking (Armijo) line search. `f` returns the loss (or a
+ * promise of it, when the products run in ONNX Runtime) and writes the gradient into `g`.
+ * Deterministic; stops on small gradient (`tol`), relative loss change (`relTol`) or `maxIter`.
  */
-export function lbfgs(f: (x: Float64Array, g: Float64Array) => number, x0: Float64Array, opts: { maxIter?: number; m?: number; tol?: number } = {}): { x: Float64Array; loss: number; iters: number } {
-  const n = x0.length, m = opts.m ?? 10, maxIter = opts.maxIter ?? 200, tol = opts.tol ?? 1e-7;
+export async function lbfgs(f: (x: Float64Array, g: Float64Array) => number | Promise<number>, x0: Float64Array, opts: { maxIter?: number; m?: number; tol?: number; relTol?: number } = {}): Promise<{ x: Float64Array; loss: number; iters: number; evals: number }> {
+  const n = x0.length, m = opts.m ?? 10, maxIter = opts.maxIter ?? 200, tol = opts.tol ?? 1e-7, relTol = opts.relTol ?? 1e-10;
   let x = Float64Array.from(x0);
   let g = new Float64Array(n);
-  let fx = f(x, g);
+  let evals = 1;
+  let fx = await f(x, g);
   const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
   const dir = new Float64Array(n), alpha = new Float64Array(m);
   const xn = new Float64Array(n), gn = new Float64Array(n);
@@ -109,7 +93,8 @@ export function lbfgs(f: (x: Float64Array, g: Float64Array) => number, x0: Float
     let step = 1, fn = 0, ok = false;
     for (let ls = 0; ls < 40; ls++) {
       for (let i = 0; i < n; i++) xn[i] = x[i] + step * dir[i];
-      fn = f(xn, gn);
+      fn = await f(xn, gn);
+      evals++;
       if (Number.isFinite(fn) && fn <= fx + 1e-4 * step * slope) {
         ok = true;
         break;
@@ -138,7 +123,7 @@ export function lbfgs(f: (x: Float64Array, g: Float64Array) => number, x0: Float
     x = Float64Array.from(xn);
     g = Float64Array.from(gn);
     fx = fn;
-    if (rel < 1e-10) break;
+    if (rel < relTol) break;
   }
-  return { x, loss: fx, iters: it };
+  return { x, loss: fx, iters: it, evals };
 }
