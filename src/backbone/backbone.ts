@@ -1,12 +1,12 @@
 /**
  * The backbone: tokenizer + pooled ONNX graph. One forward pass per text gives every array
- * the five heads need (contract section 4).
+ * the heads need (README "Outputs").
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BertTokenizer, type Encoded } from "./tokenizer.js";
 import { OrtSession, int64, f32, f16bits } from "../backends/ort.js";
-import { POOLED_OUTPUTS } from "./bertGraph.js";
+import { POOLED_OUTPUTS, hiddenOutput } from "./bertGraph.js";
 import { UserError } from "../util/errors.js";
 import { sha256File } from "../util/hash.js";
 
@@ -21,6 +21,8 @@ export interface RowFeatures {
   layersMean: Float32Array;
   /** [len × H] float16 bits of the last layer's valid tokens */
   tokens: Uint16Array;
+  /** [len × H] float16 bits of the valid tokens of each requested lower layer (the pass's `hiddenLayers` order) */
+  hidden: Uint16Array[];
 }
 
 export interface BackboneInfo {
@@ -76,24 +78,33 @@ export class Backbone {
     return this.session.provider;
   }
 
-  /** Runs one padded batch of encoded rows; returns each row's features in the given order. */
-  async forward(rows: readonly Encoded[], times?: StageTimes): Promise<RowFeatures[]> {
+  /** Checks the model can give the states of these layers (models prepared by older versions cannot). */
+  checkHiddenLayers(layers: readonly number[]): void {
+    const missing = layers.filter((l) => !this.session.outputNames.includes(hiddenOutput(l)));
+    if (missing.length) throw new UserError(`${this.info.modelDir}/model.onnx: has no output for the states of layer ${missing.join(", ")}, which the fine-tuned heads need; prepare the model again (npm install for the default model, npm run prepare-model for your own)`);
+  }
+
+  /** Runs one padded batch of encoded rows; returns each row's features in the given order, with the states of `hiddenLayers`. */
+  async forward(rows: readonly Encoded[], times?: StageTimes, hiddenLayers: readonly number[] = []): Promise<RowFeatures[]> {
     const t0 = performance.now();
     const batch = this.tokenizer.padBatch(rows);
-    const out = await this.session.run(feedsFor(batch, this.session.inputNames));
+    const out = await this.session.run(feedsFor(batch, this.session.inputNames), [...POOLED_OUTPUTS, ...hiddenLayers.map(hiddenOutput)]);
     const t1 = performance.now();
     const H = this.info.hiddenSize;
     const LH = (this.info.numLayers + 1) * H;
     const mean = f32(out.mean), max = f32(out.max), min = f32(out.min);
     const lc = f32(out.layers_cls), lm = f32(out.layers_mean);
     const tok = f16bits(out.tokens);
+    const hid = hiddenLayers.map((l) => f16bits(out[hiddenOutput(l)]));
+    const validTokens = (a: Uint16Array, i: number): Uint16Array => a.slice(i * batch.seqLen * H, (i * batch.seqLen + batch.lengths[i]) * H);
     const res = rows.map((_, i) => ({
       mean: mean.slice(i * H, (i + 1) * H),
       max: max.slice(i * H, (i + 1) * H),
       min: min.slice(i * H, (i + 1) * H),
       layersCls: lc.slice(i * LH, (i + 1) * LH),
       layersMean: lm.slice(i * LH, (i + 1) * LH),
-      tokens: tok.slice(i * batch.seqLen * H, (i * batch.seqLen + batch.lengths[i]) * H),
+      tokens: validTokens(tok, i),
+      hidden: hid.map((a) => validTokens(a, i)),
     }));
     if (times) {
       times.forward += t1 - t0;

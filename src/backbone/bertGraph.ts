@@ -180,6 +180,8 @@ export function addPooledOutputs(g: GraphBuilder, hidden: readonly string[], mas
   const means = hidden.map((h) => g.op("Unsqueeze", [maskedMean(h), axis1]));
   g.op("Concat", means, { axis: 1 }, "layers_mean");
   g.op("Cast", [x], { to: DT.FLOAT16 }, "tokens");
+  // every lower layer's states too, for the fine-tuned heads' cache; the feature pass asks only for the one it stores
+  hidden.slice(0, -1).forEach((h, i) => g.op("Cast", [h], { to: DT.FLOAT16 }, hiddenOutput(i)));
 
   const L1 = hidden.length;
   g.output({ name: "mean", type: DT.FLOAT, dims: ["batch", H] });
@@ -188,4 +190,10 @@ export function addPooledOutputs(g: GraphBuilder, hidden: readonly string[], mas
   g.output({ name: "layers_cls", type: DT.FLOAT, dims: ["batch", L1, H] });
   g.output({ name: "layers_mean", type: DT.FLOAT, dims: ["batch", L1, H] });
   g.output({ name: "tokens", type: DT.FLOAT16, dims: ["batch", "seq", H] });
+  hidden.slice(0, -1).forEach((_, i) => g.output({ name: hiddenOutput(i), type: DT.FLOAT16, dims: ["batch", "seq", H] }));
+}
+
+/** Name of the float16 output (and of the feature array) holding hidden state `layer` (0 = embedding output). */
+export function hiddenOutput(layer: number): string {
+  return `hidden_${layer}`;
 }

@@ -15,7 +15,7 @@ import { GraphBuilder, DT } from "../onnx/graphBuilder.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { sha256, sha256File } from "../util/hash.js";
 import { UserError } from "../util/errors.js";
-import { GRAPH_VERSION, type ModelCard } from "./prepareModel.js";
+import { GRAPH_VERSION, WEIGHTS_FILE, type ModelCard } from "./prepareModel.js";
 
 /** Appends the pooled outputs to an ONNX model exposing all hidden states; returns the new bytes and the layer count. */
 export function poolOnnxHiddenStates(file: string, bytes: Uint8Array): { bytes: Uint8Array; numLayers: number; hiddenSize: number } {
@@ -55,6 +55,7 @@ export function importModel(source: string, out: string, tokenizer?: string): Mo
     sourceHashes[st[0]] = sha256File(join(source, st[0]));
     mkdirSync(out, { recursive: true });
     copyFileSync(join(source, "config.json"), join(out, "config.json"));
+    copyFileSync(join(source, st[0]), join(out, WEIGHTS_FILE));
   } else {
     ({ bytes, numLayers, hiddenSize } = poolOnnxHiddenStates(source, readFileSync(source)));
     sourceHashes[source] = sha256File(source);

@@ -24,7 +24,10 @@ export const DEFAULT_WEIGHTS = {
 } as const;
 
 /** Bumped whenever the graph builder changes what it writes, so prepared folders get rebuilt. */
-export const GRAPH_VERSION = 4;
+export const GRAPH_VERSION = 5;
+
+/** The checkpoint's weights in a model folder: where the fine-tuned heads' layers start from. */
+export const WEIGHTS_FILE = "weights.safetensors";
 
 /** `poolblend-model.json`: what a prepared model folder holds. */
 export interface ModelCard {
@@ -63,6 +66,7 @@ export function prepareDefaultModel(outDir: string, log: (s: string) => void = (
       (card.variant ?? "fp32") === variant &&
       JSON.stringify(card.sourceHashes) === JSON.stringify(DEFAULT_WEIGHTS.files) &&
       existsSync(join(outDir, "model.onnx")) &&
+      existsSync(join(outDir, WEIGHTS_FILE)) &&
       sha256File(join(outDir, "model.onnx")) === card.onnxSha256;
     if (same) return { card, built: false };
   }
@@ -74,6 +78,7 @@ export function prepareDefaultModel(outDir: string, log: (s: string) => void = (
   writeFileAtomic(join(outDir, "model.onnx"), bytes);
   copyFileSync(join(src, "model/tokenizer.json"), join(outDir, "tokenizer.json"));
   copyFileSync(join(src, "model/config.json"), join(outDir, "config.json"));
+  copyFileSync(join(src, "model/model.fp16.safetensors"), join(outDir, WEIGHTS_FILE));
   const card: ModelCard = {
     graphVersion: GRAPH_VERSION,
     variant,

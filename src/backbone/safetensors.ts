@@ -29,15 +29,15 @@ export function halfsToFloats(bits: Uint16Array, out = new Float32Array(bits.len
   return out;
 }
 
-/** Reads every floating-point tensor of a `.safetensors` file. */
-export function readSafetensors(file: string): Map<string, Tensor> {
+/** Reads the floating-point tensors of a `.safetensors` file (those `keep` accepts). */
+export function readSafetensors(file: string, keep: (name: string) => boolean = () => true): Map<string, Tensor> {
   const buf = readFileSync(file);
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   const base = 8 + n;
   const out = new Map<string, Tensor>();
   for (const [name, t] of Object.entries(header)) {
-    if (name === "__metadata__") continue;
+    if (name === "__metadata__" || !keep(name)) continue;
     const [a, b] = t.data_offsets;
     const bytes = buf.subarray(base + a, base + b);
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);

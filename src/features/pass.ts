@@ -1,5 +1,5 @@
 /**
- * The feature pass: texts → backbone → the export of contract section 4, streamed to disk,
+ * The feature pass: texts → backbone → the feature export (README "Outputs"), streamed to disk,
  * cached by per-row text hash, resumable after a kill, swapped into place atomically.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, readFileSync } from "node:fs";
@@ -27,6 +27,8 @@ export interface FeaturePassOptions {
   featuresDir: string;
   textColumns: string[];
   batchTokens: number;
+  /** lower layers whose token states are stored too (hidden_<l>.npy), for the fine-tuned heads */
+  hiddenLayers?: readonly number[];
   /** A chunk (unit of resume) holds at most this many rows … */
   chunkRows?: number;
   /** … and this many tokens. */
@@ -83,10 +85,13 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   const finalDir = join(opts.featuresDir, input.name);
   recover(finalDir);
   const key: CacheKey = { format: FEATURE_FORMAT, onnxSha256: info.onnxSha256, tokenizerSha256: info.tokenizerSha256, maxLength: info.maxLength };
+  const hiddenLayers = [...new Set(opts.hiddenLayers ?? [])].sort((a, b) => a - b);
+  backbone.checkHiddenLayers(hiddenLayers);
   const hashes = input.texts.map(rowHash);
   const N = hashes.length;
   const prev = readManifest(finalDir);
-  const prevUsable = prev !== undefined && sameKey(prev, key) && prev.hiddenSize === H && prev.numLayers === L1 - 1;
+  // a previous export serves only if it holds every layer asked for (a new layer needs the backbone again)
+  const prevUsable = prev !== undefined && sameKey(prev, key) && prev.hiddenSize === H && prev.numLayers === L1 - 1 && hiddenLayers.every((l) => (prev.hiddenLayers ?? []).includes(l));
   const result = (over: Partial<SplitResult>): SplitResult => ({
     split: input.name, rows: N, forwardRows: 0, reusedRows: 0, resumedRows: 0, tokens: 0, forwardTokens: 0, unchanged: false,
     seconds: (performance.now() - t0) / 1000, times, ...over,
@@ -107,12 +112,13 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
     }
   });
 
-  // work folder for chunks; a different model/tokenizer/length invalidates it
+  // work folder for chunks; a different model/tokenizer/length or other stored layers invalidate it
   const workDir = join(opts.featuresDir, ".work", input.name);
   const keyFile = join(workDir, "key.json");
-  if (existsSync(workDir) && (!existsSync(keyFile) || !sameKey(JSON.parse(readFileSync(keyFile, "utf8")) as CacheKey, key))) rmSync(workDir, { recursive: true, force: true });
+  const workKey = JSON.stringify({ ...key, hiddenLayers });
+  if (existsSync(workDir) && (!existsSync(keyFile) || readFileSync(keyFile, "utf8") !== workKey)) rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
-  if (!existsSync(keyFile)) writeFileAtomic(keyFile, JSON.stringify(key));
+  if (!existsSync(keyFile)) writeFileAtomic(keyFile, workKey);
 
   // tokenize what must be computed
   let tt = performance.now();
@@ -164,7 +170,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
     }
     const feats = new Map<number, RowFeatures>();
     for (const b of tokenBudgetBatches(chunk, lengths, opts.batchTokens)) {
-      const out = await backbone.forward(b.map((i) => encoded.get(i)!), times);
+      const out = await backbone.forward(b.map((i) => encoded.get(i)!), times, hiddenLayers);
       b.forEach((i, k) => feats.set(i, out[k]));
       checkpoint("forward");
       forwardRows += b.length;
@@ -174,7 +180,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
       progress.update(doneRows, `${(forwardTokens / secs).toFixed(0)} tok/s of ${totalTokens} tokens`);
     }
     tt = performance.now();
-    writePart(file, chunk.map((i) => hashes[i]), chunk.map((i) => feats.get(i)!), H, L1);
+    writePart(file, chunk.map((i) => hashes[i]), chunk.map((i) => feats.get(i)!), H, L1, hiddenLayers);
     times.write += performance.now() - tt;
     opts.onChunk?.(c + 1);
   }
@@ -187,7 +193,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   const parts = partFiles.map((f) => new PartReader(f));
   const where = new Map<string, [number, number]>();
   parts.forEach((p, pi) => p.header.hashes.forEach((h, k) => where.set(h, [pi, k])));
-  const prevReader = prevUsable && reuse.size > 0 ? new SplitRowReader(FeatureSplit.open(finalDir)) : undefined;
+  const prevReader = prevUsable && reuse.size > 0 ? new SplitRowReader(FeatureSplit.open(finalDir), hiddenLayers) : undefined;
   const prevOffsets = prevReader?.offsets;
   const rowLen = (i: number): number => {
     const w = where.get(hashes[i]);
@@ -199,7 +205,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   for (let i = 0; i < N; i++) T += rowLen(i);
   const staging = `${finalDir}.staging`;
   mkdirSync(staging, { recursive: true });
-  const w = new ExportWriter(staging, N, T, H, L1);
+  const w = new ExportWriter(staging, N, T, H, L1, hiddenLayers);
   let reusedRows = 0;
   for (let i = 0; i < N; i++) {
     const loc = where.get(hashes[i]);
@@ -218,7 +224,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   writeCsv(join(staging, "ids.csv"), ["id"], input.ids.map((id) => [id]));
   const ms = (x: number): number => Math.round(x) / 1000;
   const timing = { seconds: ms(performance.now() - t0), tokenize: ms(times.tokenize), forward: ms(times.forward), pooling: ms(times.pooling), write: ms(times.write + performance.now() - tt), forwardRows };
-  const manifest: Manifest = { ...key, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: opts.textColumns, rowHashes: hashes };
+  const manifest: Manifest = { ...key, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: opts.textColumns, rowHashes: hashes, hiddenLayers };
   writeFileAtomic(join(staging, "timing.json"), JSON.stringify(timing) + "\n");
   writeFileAtomic(join(staging, "manifest.json"), JSON.stringify(manifest) + "\n");
   fsyncDir(staging);

@@ -14,7 +14,13 @@ import type { RowFeatures } from "../backbone/backbone.js";
 export const FEATURE_FORMAT = 1;
 
 export const ARRAY_FILES = ["mean", "max", "min", "layers_cls", "layers_mean", "tokens", "offsets"] as const;
-export type ArrayName = (typeof ARRAY_FILES)[number];
+/** The fixed arrays, and `hidden_<l>`: the valid tokens' float16 states of layer l (README "Outputs"), stored for the fine-tuned heads. */
+export type ArrayName = (typeof ARRAY_FILES)[number] | `hidden_${number}`;
+
+/** File stem of the cached states of layer l. */
+export function hiddenArray(layer: number): `hidden_${number}` {
+  return `hidden_${layer}`;
+}
 
 /** What makes cached features valid: same model, tokenizer, length and format. */
 export interface CacheKey {
@@ -32,6 +38,8 @@ export interface Manifest extends CacheKey {
   textColumns: string[];
   /** sha256 (first 32 hex) of each row's text columns, row order */
   rowHashes: string[];
+  /** layers whose token states are stored as hidden_<l>.npy (absent in exports of older versions: none) */
+  hiddenLayers?: number[];
 }
 
 /** timing.json beside the manifest: seconds per stage of the pass that wrote the export (kept apart so the export itself is deterministic). */
@@ -73,12 +81,17 @@ export class FeatureSplit {
     const m = readManifest(dir);
     if (!m) throw new UserError(`${dir}: no features here (run npm run features first)`);
     if (m.format !== FEATURE_FORMAT) throw new UserError(`${dir}/manifest.json: feature format ${m.format}, this poolblend reads ${FEATURE_FORMAT}; rerun npm run features`);
-    for (const a of ARRAY_FILES) if (!existsSync(join(dir, `${a}.npy`))) throw new UserError(`${dir}/${a}.npy: missing; rerun npm run features`);
+    for (const a of [...ARRAY_FILES, ...(m.hiddenLayers ?? []).map(hiddenArray)]) if (!existsSync(join(dir, `${a}.npy`))) throw new UserError(`${dir}/${a}.npy: missing; rerun npm run features`);
     return new FeatureSplit(dir, m, column(readCsv(join(dir, "ids.csv")), "id"));
   }
 
   get rows(): number {
     return this.manifest.rows;
+  }
+
+  /** Layers whose token states this export holds. */
+  get hiddenLayers(): number[] {
+    return this.manifest.hiddenLayers ?? [];
   }
 
   load(name: ArrayName): Npy {
@@ -104,8 +117,9 @@ export class SplitRowReader {
   private readonly H: number;
   private readonly L1: number;
 
-  constructor(readonly split: FeatureSplit) {
-    for (const a of ARRAY_FILES) {
+  /** `hiddenLayers`: the layers to read (the export must hold them). */
+  constructor(readonly split: FeatureSplit, private readonly hiddenLayers: readonly number[]) {
+    for (const a of [...ARRAY_FILES, ...hiddenLayers.map(hiddenArray)]) {
       const file = join(split.dir, `${a}.npy`);
       const fd = openSync(file, "r");
       this.fds.set(a, { fd, info: readNpyInfo(fd, file) });
@@ -132,6 +146,7 @@ export class SplitRowReader {
       layersCls: new Float32Array(this.bytes("layers_cls", i * LH, LH, 4)),
       layersMean: new Float32Array(this.bytes("layers_mean", i * LH, LH, 4)),
       tokens: new Uint16Array(this.bytes("tokens", t0 * H, (t1 - t0) * H, 2)),
+      hidden: this.hiddenLayers.map((l) => new Uint16Array(this.bytes(hiddenArray(l), t0 * H, (t1 - t0) * H, 2))),
     };
   }
 
@@ -142,15 +157,16 @@ export class SplitRowReader {
 }
 
 /**
- * Writes the arrays of one split folder row by row (contract section 4). N and the total token
+ * Writes the arrays of one split folder row by row (README "Outputs"). N and the total token
  * count T must be known up front for the `.npy` headers; offsets are accumulated as rows arrive.
  */
 export class ExportWriter {
   private readonly w: Record<"mean" | "max" | "min" | "layersCls" | "layersMean" | "tokens", NpyWriter>;
+  private readonly hidden: NpyWriter[];
   private readonly offsets: BigInt64Array;
   private row = 0;
 
-  constructor(private readonly dir: string, private readonly N: number, T: number, private readonly H: number, L1: number) {
+  constructor(private readonly dir: string, private readonly N: number, T: number, private readonly H: number, L1: number, hiddenLayers: readonly number[] = []) {
     this.w = {
       mean: new NpyWriter(join(dir, "mean.npy"), "<f4", [N, H]),
       max: new NpyWriter(join(dir, "max.npy"), "<f4", [N, H]),
@@ -159,18 +175,20 @@ export class ExportWriter {
       layersMean: new NpyWriter(join(dir, "layers_mean.npy"), "<f4", [N, L1, H]),
       tokens: new NpyWriter(join(dir, "tokens.npy"), "<f2", [T, H], 32 << 20),
     };
+    this.hidden = hiddenLayers.map((l) => new NpyWriter(join(dir, `${hiddenArray(l)}.npy`), "<f2", [T, H], 32 << 20));
     this.offsets = new BigInt64Array(N + 1);
   }
 
   write(r: RowFeatures): void {
     for (const k of ["mean", "max", "min", "layersCls", "layersMean", "tokens"] as const) this.w[k].write(r[k]);
+    this.hidden.forEach((w, i) => w.write(r.hidden[i]));
     this.offsets[this.row + 1] = this.offsets[this.row] + BigInt(r.tokens.length / this.H);
     this.row++;
   }
 
   /** Closes every array (each checks it got exactly its shape's bytes) and writes offsets.npy. */
   close(): void {
-    for (const x of Object.values(this.w)) x.close();
+    for (const x of [...Object.values(this.w), ...this.hidden]) x.close();
     const off = new NpyWriter(join(this.dir, "offsets.npy"), "<i8", [this.N + 1]);
     off.write(this.offsets);
     off.close();

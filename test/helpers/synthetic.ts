@@ -62,6 +62,7 @@ export function writeSplit(dir: string, rows: SyntheticRow[], H: number, L1: num
       layersCls: r.layers,
       layersMean: r.layers,
       tokens: Uint16Array.from(r.tokens, halfBits),
+      hidden: [],
     });
   }
   w.close();
