@@ -10,10 +10,47 @@ import { UserError } from "./util/errors.js";
 export type Task = "binary" | "multiclass" | "regression";
 export type MetricName = "auc" | "logloss" | "accuracy" | "rmse" | "mcrmse";
 export type HeadName = "mean" | "max" | "min" | "weightedLayer" | "attention";
+/** A pooling head trained together with the top transformer layers over the cached hidden state below them. */
+export type FinetunedName = `${HeadName}-ft`;
+/** Everything `heads` may list: the frozen pooling heads and their fine-tuned twins. */
+export type ModelName = HeadName | FinetunedName;
 export type BlendMethod = "hillclimb" | "nnls" | "rank" | "stack";
 
 export const HEAD_NAMES: readonly HeadName[] = ["mean", "max", "min", "weightedLayer", "attention"];
+export const FINETUNED_NAMES: readonly FinetunedName[] = HEAD_NAMES.map((h) => `${h}-ft` as const);
+export const MODEL_NAMES: readonly ModelName[] = [...HEAD_NAMES, ...FINETUNED_NAMES];
 export const BLEND_METHODS: readonly BlendMethod[] = ["hillclimb", "nnls", "rank", "stack"];
+
+/** The frozen head a fine-tuned model trains (`mean-ft` → `mean`), or undefined for a frozen head. */
+export function finetunedHead(m: ModelName): HeadName | undefined {
+  return m.endsWith("-ft") ? (m.slice(0, -3) as HeadName) : undefined;
+}
+
+/** Training of the `<head>-ft` models (README "Fine-tuned heads"). */
+export interface FinetuneOptions {
+  /** transformer layers trained above the cached hidden state of layer L − topLayers (1..L) */
+  topLayers: number;
+  /** maximum epochs; the best epoch on the early-stopping split is kept */
+  epochs: number;
+  /** peak learning rate of the transformer layers (AdamW) */
+  lr: number;
+  /** peak learning rate of the pooling head and the output layer */
+  headLr: number;
+  /** a batch holds at most this many padded tokens … */
+  batchTokens: number;
+  /** … and at most this many rows */
+  batchRows: number;
+  /** share of the steps with a linear warm-up; linear decay to zero after it */
+  warmup: number;
+  /** AdamW's decoupled weight decay (not applied to biases and LayerNorm gains) */
+  weightDecay: number;
+  /** the gradient's global L2 norm is clipped to this */
+  clip: number;
+  /** layer-wise learning-rate decay: layer i below the top trains at lr · llrd^i */
+  llrd: number;
+  /** stop after this many epochs without a better early-stopping loss */
+  patience: number;
+}
 const METRICS_FOR: Record<Task, readonly MetricName[]> = {
   binary: ["auc", "logloss", "accuracy"],
   multiclass: ["logloss", "accuracy"],
@@ -27,8 +64,9 @@ export interface Config {
   metric: MetricName;
   folds: { k: number; seed: number };
   backbone: { model: string; maxLength: number; batchTokens: number; threads: number; chunkRows: number };
-  heads: HeadName[];
+  heads: ModelName[];
   headOptions: { weightedLayer: { layerStart: number; source: "cls" | "mean" }; workers: number; seed: number };
+  finetune: FinetuneOptions;
   blend: { method: BlendMethod; rounds: number; bags: number };
   /** Absolute run folder (runs/<name> beside the config unless --out). */
   out: string;
@@ -54,14 +92,22 @@ export function deepMerge(base: Json, over: Json): Json {
   return out;
 }
 
+export const FINETUNE_DEFAULTS: FinetuneOptions = { topLayers: 2, epochs: 4, lr: 1e-4, headLr: 1e-3, batchTokens: 4096, batchRows: 16, warmup: 0.1, weightDecay: 0.01, clip: 1, llrd: 1, patience: 2 };
+
 const DEFAULTS: Json = {
   data: { id: "id", group: null },
   folds: { k: 5, seed: 42 },
   backbone: { model: "models/minilm-l6", maxLength: 256, batchTokens: 2048, threads: 0, chunkRows: 1024 },
   heads: [...HEAD_NAMES],
   headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
+  finetune: { ...FINETUNE_DEFAULTS },
   blend: { method: "hillclimb", rounds: 100, bags: 0 },
 };
+
+function uniqueHeads(heads: ModelName[], bad: (key: string, what: string) => never): ModelName[] {
+  const dup = heads.find((h, i) => heads.indexOf(h) !== i);
+  return dup ? bad("heads", `lists ${dup} twice`) : heads;
+}
 
 /** Loads a config file and applies overrides (already nested, e.g. from yargs dot-notation). */
 export function loadConfig(file: string, overrides: Json = {}): Config {
@@ -110,6 +156,11 @@ export function resolveConfig(c: Json, file: string): Config {
   const ho = isObj(c.headOptions) ? c.headOptions : {};
   const wl = isObj(ho.weightedLayer) ? ho.weightedLayer : {};
   const blend = isObj(c.blend) ? c.blend : bad("blend", "must be an object");
+  const ft = isObj(c.finetune) ? c.finetune : bad("finetune", "must be an object");
+  const frac = (v: unknown, key: string): number => {
+    const x = num(v, key, 0, false);
+    return x <= 1 ? x : bad(key, "must be between 0 and 1");
+  };
   const resolvePath = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const modelRel = str(bb.model, "backbone.model");
   const modelDir = existsSync(resolvePath(modelRel)) || isAbsolute(modelRel) ? resolvePath(modelRel) : join(PROJECT_ROOT, modelRel);
@@ -127,11 +178,24 @@ export function resolveConfig(c: Json, file: string): Config {
       threads: num(bb.threads, "backbone.threads", 0),
       chunkRows: num(bb.chunkRows, "backbone.chunkRows", 1),
     },
-    heads: heads.map((h, i) => oneOf(h, `heads[${i}]`, HEAD_NAMES)),
+    heads: uniqueHeads(heads.map((h, i) => oneOf(typeof h === "string" ? h.trim() : h, `heads[${i}]`, MODEL_NAMES)), bad),
     headOptions: {
       weightedLayer: { layerStart: num(wl.layerStart ?? 4, "headOptions.weightedLayer.layerStart", 0), source: oneOf(wl.source ?? "cls", "headOptions.weightedLayer.source", ["cls", "mean"] as const) },
       workers: num(ho.workers ?? 0, "headOptions.workers", 0),
       seed: num(ho.seed ?? 42, "headOptions.seed", 0),
+    },
+    finetune: {
+      topLayers: num(ft.topLayers, "finetune.topLayers", 1),
+      epochs: num(ft.epochs, "finetune.epochs", 1),
+      lr: num(ft.lr, "finetune.lr", 0, false),
+      headLr: num(ft.headLr, "finetune.headLr", 0, false),
+      batchTokens: num(ft.batchTokens, "finetune.batchTokens", 16),
+      batchRows: num(ft.batchRows, "finetune.batchRows", 1),
+      warmup: frac(ft.warmup, "finetune.warmup"),
+      weightDecay: num(ft.weightDecay, "finetune.weightDecay", 0, false),
+      clip: num(ft.clip, "finetune.clip", 0, false),
+      llrd: frac(ft.llrd, "finetune.llrd"),
+      patience: num(ft.patience, "finetune.patience", 1),
     },
     blend: { method: oneOf(blend.method, "blend.method", BLEND_METHODS), rounds: num(blend.rounds ?? 100, "blend.rounds", 1), bags: num(blend.bags ?? 0, "blend.bags", 0) },
     out: resolvePath(typeof c.out === "string" && c.out ? c.out : join("runs", name)),

@@ -8,7 +8,7 @@
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
 import { OrtSession, float16, float32, f32 } from "../backends/ort.js";
 import { buildAttentionGraph, LN_EPS, PARAM_NAMES } from "./attentionGraph.js";
-import { carveValidation, modelTargets, trainAdam, uniformInit, type GradModel } from "./sgd.js";
+import { carveValidation, modelTargets, targetMatrix, trainAdam, uniformInit, type GradModel } from "./sgd.js";
 import { TokenSource } from "./tokenSource.js";
 import { shuffled } from "../util/random.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
@@ -111,12 +111,7 @@ class AttentionModel implements GradModel {
     const { H, c } = this;
     const B = rows.length;
     const b = this.src.batch(rows);
-    const y = new Float32Array(B * c);
-    rows.forEach((r, i) => {
-      if (this.task === "regression") for (let k = 0; k < c; k++) y[i * c + k] = this.target(r, k);
-      else if (c === 1) y[i] = this.target(r, 0);
-      else y[i * c + this.target(r, 0)] = 1;
-    });
+    const y = targetMatrix(rows, this.task, c, this.target);
     const out = await this.trainSess.run({
       tokens: float16(b.tokens, [B, b.T, H]),
       mask: float32(b.mask, [B, b.T]),

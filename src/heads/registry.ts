@@ -1,13 +1,18 @@
-/** Head name → trainer. Heads are loaded lazily so a worker only imports what it runs. */
-import type { HeadName } from "../config.js";
+/**
+ * Model name → trainer, its cache identity (options and code) and its a-priori cost. Trainers
+ * are loaded lazily so a worker only imports what it runs.
+ */
+import { finetunedHead, type Config, type ModelName } from "../config.js";
 import type { HeadTrainer } from "./types.js";
+import type { FeatureSplit } from "../features/store.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256 } from "../util/hash.js";
 
-export async function trainerFor(head: HeadName): Promise<HeadTrainer> {
-  switch (head) {
+export async function trainerFor(model: ModelName): Promise<HeadTrainer> {
+  if (finetunedHead(model)) return (await import("../finetune/train.js")).train;
+  switch (model) {
     case "mean":
       return (await import("./mean.js")).train;
     case "max":
@@ -19,14 +24,76 @@ export async function trainerFor(head: HeadName): Promise<HeadTrainer> {
     case "attention":
       return (await import("./attention.js")).train;
   }
+  throw new Error(`no trainer for ${model}`);
+}
+
+const SRC = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The source files a model's results depend on (besides its options and the data). */
+function codeFiles(model: ModelName): string[] {
+  const dir = (d: string): string[] => readdirSync(join(SRC, d)).filter((f) => f.endsWith(".ts")).map((f) => join(SRC, d, f));
+  const shared = [join(SRC, "util/linalg.ts"), join(SRC, "validation/folds.ts"), join(SRC, "onnx/graphBuilder.ts")];
+  const own = finetunedHead(model) ? [...dir("heads"), ...dir("finetune")] : dir("heads");
+  return [...own, ...shared].sort();
 }
 
 /**
- * Fingerprint of the heads' code (every file in src/heads/ and what they train with), so that
- * cached fold results are recomputed whenever training changes — no version to remember to bump.
+ * Fingerprint of the code that trains `model`, so that cached fold results are recomputed
+ * whenever its training changes — no version to remember to bump — and only then (a change to
+ * the fine-tuning code leaves the frozen heads' results cached).
  */
-export function headsFingerprint(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const files = [...readdirSync(here).map((f) => join(here, f)), join(here, "../util/linalg.ts"), join(here, "../validation/folds.ts")].filter((f) => f.endsWith(".ts")).sort();
-  return sha256(files.map((f) => readFileSync(f, "utf8")).join("\0")).slice(0, 16);
+export function codeFingerprint(model: ModelName): string {
+  return sha256(codeFiles(model).map((f) => readFileSync(f, "utf8")).join("\0")).slice(0, 16);
+}
+
+/** The options a model's results depend on (so changing `finetune` never recomputes a frozen head). */
+export function modelOptions(cfg: Config, model: ModelName): Record<string, unknown> {
+  const head = finetunedHead(model) ?? model;
+  return {
+    seed: cfg.headOptions.seed,
+    ...(head === "weightedLayer" ? { weightedLayer: cfg.headOptions.weightedLayer } : {}),
+    ...(finetunedHead(model) ? { finetune: cfg.finetune } : {}),
+  };
+}
+
+/** What a job's cost depends on. */
+export interface ProblemSize {
+  rows: number;
+  testRows: number;
+  /** valid tokens of train and test */
+  tokens: number;
+  testTokens: number;
+  hidden: number;
+  layers: number;
+  classes: number;
+}
+
+export function problemSize(train: FeatureSplit, test: FeatureSplit, classes: number): ProblemSize {
+  const m = train.manifest;
+  return { rows: m.rows, testRows: test.rows, tokens: m.tokens, testTokens: test.manifest.tokens, hidden: m.hiddenSize, layers: m.numLayers, classes };
+}
+
+/**
+ * A-priori seconds of one fold job on one core of a recent x86 CPU — only a starting point:
+ * the progress line rescales each model's estimate by its own finished jobs. Coefficients come
+ * from measured jobs (README "Performance").
+ */
+export function priorSeconds(model: ModelName, s: ProblemSize, cfg: Config): number {
+  const H = s.hidden, c = Math.max(1, s.classes);
+  const head = finetunedHead(model);
+  if (head) {
+    // forward + backward of topLayers layers (≈ 3 × 24·H² FLOPs per token each), per epoch, plus inference of valid and test rows
+    const perToken = 72 * H * H * cfg.finetune.topLayers;
+    return (perToken * (s.tokens * cfg.finetune.epochs + s.testTokens)) / 40e9 + 5;
+  }
+  switch (model) {
+    case "attention":
+      // ≈ 6 epochs of 4·H² FLOPs per token forward + backward, plus inference
+      return (8 * H * H * (6 * s.tokens + s.testTokens)) / 40e9 + 2;
+    case "weightedLayer":
+      return (30 * s.rows * H * c * 8) / 1e9 + 1;
+    default:
+      // ≈ 1,000 L-BFGS evaluations over two thirds of the training rows, two products each
+      return (1000 * 0.53 * s.rows * H * c * 4) / 30e9 + 0.3;
+  }
 }

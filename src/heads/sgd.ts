@@ -52,6 +52,17 @@ export function modelTargets(t: FoldTask): { target: (row: number, k: number) =>
   };
 }
 
+/** Targets of `rows` as the training graphs want them, [rows × c]: 0/1, one-hot or standardised values. */
+export function targetMatrix(rows: Int32Array, task: Task, c: number, target: (row: number, k: number) => number): Float32Array {
+  const y = new Float32Array(rows.length * c);
+  rows.forEach((r, i) => {
+    if (task === "regression") for (let k = 0; k < c; k++) y[i * c + k] = target(r, k);
+    else if (c === 1) y[i] = target(r, 0);
+    else y[i * c + target(r, 0)] = 1;
+  });
+  return y;
+}
+
 /** Splits training rows into fit / early-stopping rows (10%, stratified, seeded). */
 export function carveValidation(trainIdx: Int32Array, strata: Int32Array, seed: number): { fit: Int32Array; stop: Int32Array } {
   const f = stratifiedFolds(Int32Array.from(trainIdx, (i) => strata[i]), 10, seed + 17);
@@ -77,22 +88,40 @@ export function taskLoss(task: Task, logits: Float64Array, rows: Int32Array, c: 
   return s / rows.length;
 }
 
+/**
+ * Epochs with early stopping: `train(e)` runs epoch e, `stopLoss()` scores the early-stopping rows.
+ * Stops after `patience` epochs without a better loss and leaves the best epoch's parameters.
+ */
+export async function earlyStopping(params: Float32Array[], maxEpochs: number, patience: number, train: (epoch: number) => Promise<void>, stopLoss: () => Promise<number>): Promise<{ epochs: number; bestEpoch: number; stopLoss: number }> {
+  let best = Infinity, bestEpoch = 0, epoch = 1;
+  let snapshot = params.map((p) => Float32Array.from(p));
+  for (; epoch <= maxEpochs; epoch++) {
+    await train(epoch);
+    const loss = await stopLoss();
+    if (loss < best - 1e-6) {
+      best = loss;
+      bestEpoch = epoch;
+      snapshot = params.map((p) => Float32Array.from(p));
+    } else if (epoch - bestEpoch >= patience) break;
+  }
+  params.forEach((p, i) => p.set(snapshot[i]));
+  return { epochs: Math.min(epoch, maxEpochs), bestEpoch, stopLoss: best };
+}
+
 /** Trains with Adam (L2 in the gradient) and early stopping; leaves the best parameters in the model. */
 export async function trainAdam(model: GradModel, fit: Int32Array, stop: Int32Array, o: SgdOptions): Promise<{ epochs: number; bestEpoch: number; stopLoss: number }> {
   const m = model.params.map((p) => new Float32Array(p.length));
   const v = model.params.map((p) => new Float32Array(p.length));
   const b1 = 0.9, b2 = 0.999, eps = 1e-8;
   let step = 0;
-  let best = Infinity, bestEpoch = 0, epoch = 0;
-  let snapshot = model.params.map((p) => Float32Array.from(p));
   const plain = (rows: Int32Array, e: number): Int32Array[] => {
     const order = Int32Array.from(shuffled(Array.from(rows), o.seed * 7919 + e));
     const out: Int32Array[] = [];
     for (let i = 0; i < order.length; i += o.batchSize) out.push(order.subarray(i, i + o.batchSize));
     return out;
   };
-  for (epoch = 1; epoch <= o.maxEpochs; epoch++) {
-    for (const batch of (o.batches ?? plain)(fit, epoch)) {
+  const epoch = async (e: number): Promise<void> => {
+    for (const batch of (o.batches ?? plain)(fit, e)) {
       const grads = await model.gradients(batch);
       step++;
       const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step;
@@ -107,15 +136,8 @@ export async function trainAdam(model: GradModel, fit: Int32Array, stop: Int32Ar
         }
       });
     }
-    const loss = taskLoss(o.task, await model.logits(stop), stop, o.c, o.target);
-    if (loss < best - 1e-6) {
-      best = loss;
-      bestEpoch = epoch;
-      snapshot = model.params.map((p) => Float32Array.from(p));
-    } else if (epoch - bestEpoch >= o.patience) break;
-  }
-  model.params.forEach((p, i) => p.set(snapshot[i]));
-  return { epochs: Math.min(epoch, o.maxEpochs), bestEpoch, stopLoss: best };
+  };
+  return earlyStopping(model.params, o.maxEpochs, o.patience, epoch, async () => taskLoss(o.task, await model.logits(stop), stop, o.c, o.target));
 }
 
 /** Uniform(-a, a) initialisation from a seeded PRNG (PyTorch's default for Linear is a = 1/√fan_in). */

@@ -1,11 +1,12 @@
 /**
- * Token states of a feature split, read row by row from tokens.npy with positioned reads: a
- * head never holds the whole (possibly many-GB) file, and workers share the OS page cache.
+ * Token states of a feature split, read row by row from tokens.npy (or a cached lower layer,
+ * hidden_<l>.npy, which shares its offsets) with positioned reads: a head never holds the whole
+ * (possibly many-GB) file, and workers share the OS page cache.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { readNpyInfo } from "../io/npy.js";
-import type { FeatureSplit } from "../features/store.js";
+import type { ArrayName, FeatureSplit } from "../features/store.js";
 
 export class TokenSource {
   private readonly fd: number;
@@ -13,8 +14,8 @@ export class TokenSource {
   readonly offsets: Float64Array;
   readonly H: number;
 
-  constructor(split: FeatureSplit) {
-    const file = join(split.dir, "tokens.npy");
+  constructor(split: FeatureSplit, array: ArrayName = "tokens") {
+    const file = join(split.dir, `${array}.npy`);
     this.fd = openSync(file, "r");
     const info = readNpyInfo(this.fd, file);
     this.dataOffset = info.dataOffset;

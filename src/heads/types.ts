@@ -1,5 +1,5 @@
 /** What every pooling head's trainer receives and returns for one fold. */
-import type { Task, HeadName } from "../config.js";
+import type { FinetuneOptions, ModelName, Task } from "../config.js";
 import type { FeatureSplit } from "../features/store.js";
 
 /** Features of the competition, opened from the feature export. */
@@ -9,7 +9,7 @@ export interface FeatureSources {
 }
 
 export interface FoldTask {
-  head: HeadName;
+  head: ModelName;
   fold: number;
   task: Task;
   /** prediction width */
@@ -20,7 +20,12 @@ export interface FoldTask {
   trainIdx: Int32Array;
   validIdx: Int32Array;
   seed: number;
-  options: { weightedLayer: { layerStart: number; source: "cls" | "mean" } };
+  options: {
+    weightedLayer: { layerStart: number; source: "cls" | "mean" };
+    finetune: FinetuneOptions;
+    /** the backbone's model folder (the fine-tuned heads start from its weights) */
+    modelDir: string;
+  };
 }
 
 /** JSON-serialisable values. */
@@ -28,7 +33,7 @@ export type Json = number | string | boolean | null | Json[] | { [k: string]: Js
 
 /** Fold result: OOF predictions for validIdx and test predictions, in output space (probabilities / target units). */
 export interface FoldResult {
-  head: HeadName;
+  head: ModelName;
   fold: number;
   oof: Float64Array;
   test: Float64Array;

@@ -6,15 +6,16 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import type { Config, HeadName } from "../config.js";
+import type { Config, ModelName } from "../config.js";
 import { loadSample, loadTextSplit, type TextSplit } from "../data/competition.js";
 import { column, type CsvTable, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { featuresDir, runFeatures, type FeaturesResult } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
-import { headsFingerprint } from "../heads/registry.js";
+import { codeFingerprint, modelOptions, priorSeconds, problemSize } from "../heads/registry.js";
 import type { FoldResult, FoldTask, Json } from "../heads/types.js";
-import { runPool } from "../util/workerPool.js";
+import { runPool, type PoolJob } from "../util/workerPool.js";
+import { JobClock, type PlannedJob } from "./schedule.js";
 import { groupFolds, stratifiedFolds } from "../validation/folds.js";
 import { score } from "../validation/metrics.js";
 import { checkSampleColumns, readTargets, type Targets } from "../validation/targets.js";
@@ -22,7 +23,7 @@ import { placeError } from "../util/errors.js";
 import { sha256 } from "../util/hash.js";
 import { rowsWhere, takeRows } from "../util/rows.js";
 import { checkpoint } from "../util/faults.js";
-import { Progress, info } from "../util/progress.js";
+import { Progress, fmtSecs, info } from "../util/progress.js";
 import type { WorkerInput } from "./worker.js";
 
 /** Everything validated up front, before any long work. */
@@ -71,10 +72,10 @@ export interface HeadScores {
 export interface OofResult {
   prepared: Prepared;
   features: FeaturesResult;
-  heads: Partial<Record<HeadName, HeadScores>>;
+  heads: Partial<Record<ModelName, HeadScores>>;
   /** OOF predictions per head [n × c], test predictions in test.csv row order [nTest × c] */
-  oof: Partial<Record<HeadName, Float64Array>>;
-  test: Partial<Record<HeadName, Float64Array>>;
+  oof: Partial<Record<ModelName, Float64Array>>;
+  test: Partial<Record<ModelName, Float64Array>>;
   trainSeconds: number;
 }
 
@@ -87,19 +88,20 @@ export async function runOof(cfg: Config): Promise<OofResult> {
   const fTrain = FeatureSplit.open(trainDir), fTest = FeatureSplit.open(testDir);
   const jobsDir = join(cfg.out, "oof", ".jobs");
   mkdirSync(jobsDir, { recursive: true });
-  // a job's result is reusable only for the same features, targets, folds, options and code
-  const base = sha256(JSON.stringify({
-    v: headsFingerprint(), train: sha256(fTrain.manifest.rowHashes.join()), test: sha256(fTest.manifest.rowHashes.join()), model: fTrain.manifest.onnxSha256,
+  // a job's result is reusable only for the same features, targets, folds, and its own model's options and code
+  const data = {
+    train: sha256(fTrain.manifest.rowHashes.join()), test: sha256(fTest.manifest.rowHashes.join()), model: fTrain.manifest.onnxSha256,
     maxLength: fTrain.manifest.maxLength, y: sha256(new Uint8Array(targets.y.buffer)), folds: sha256(new Uint8Array(folds.buffer)), task: targets.task, c: targets.c,
-    options: cfg.headOptions,
-  })).slice(0, 16);
-  const order: HeadName[] = ["attention", "weightedLayer", "mean", "max", "min"];
-  const jobs: { id: string; input: WorkerInput }[] = [];
+  };
+  const keys = new Map(cfg.heads.map((m) => [m, sha256(JSON.stringify({ data, code: codeFingerprint(m), options: modelOptions(cfg, m) })).slice(0, 16)]));
+  const jobId = (m: ModelName, f: number): string => `${m}-${f}-${keys.get(m)}`;
+  const size = problemSize(fTrain, fTest, targets.c);
+  const jobs: (PoolJob<WorkerInput> & PlannedJob)[] = [];
   const results = new Map<string, FoldResult>();
   const jobFile = (id: string): string => join(jobsDir, `${id}.json`);
-  for (const head of order.filter((h) => cfg.heads.includes(h)))
+  for (const head of cfg.heads)
     for (let f = 0; f < K; f++) {
-      const id = `${head}-${f}-${base}`;
+      const id = jobId(head, f);
       if (existsSync(jobFile(id))) {
         const j = JSON.parse(readFileSync(jobFile(id), "utf8")) as Omit<FoldResult, "oof" | "test"> & { oof: number[]; test: number[] };
         results.set(id, { ...j, oof: Float64Array.from(j.oof), test: Float64Array.from(j.test) });
@@ -108,24 +110,38 @@ export async function runOof(cfg: Config): Promise<OofResult> {
       const task: FoldTask = {
         head, fold: f, task: targets.task, c: targets.c, y: targets.y, strata: targets.strata,
         trainIdx: rowsWhere(folds, (x) => x !== f), validIdx: rowsWhere(folds, (x) => x === f),
-        seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer },
+        seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, modelDir: cfg.backbone.model },
       };
-      jobs.push({ id, input: { trainDir, testDir, task } });
+      jobs.push({ id, model: head, prior: priorSeconds(head, size, cfg), input: { trainDir, testDir, task } });
     }
+  // the longest jobs first, so that the quick ones fill in around them at the end
+  jobs.sort((a, b) => b.prior - a.prior);
   const workers = cfg.headOptions.workers || availableParallelism();
   const t0 = performance.now();
   const total = cfg.heads.length * K;
   let done = results.size;
   if (done) info(`oof: ${done}/${total} fold jobs already done, resuming`);
+  const clock = new JobClock(jobs, Math.min(workers, Math.max(1, jobs.length)));
   // the rate counts only this run's jobs, so a resumed run's ETA is not flattered by finished ones
   const progress = new Progress("oof", jobs.length, "fold jobs");
-  await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
-    results.set(id, r);
-    writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
-    checkpoint("train-job");
-    done++;
-    progress.update(done - (total - jobs.length), `(${done}/${total} in all; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s)`);
-  });
+  const report = (last = ""): void => {
+    const now = performance.now();
+    const late = clock.overdue(now).map((o) => `${o.id.replace(/-[0-9a-f]{16}$/, "").replace(/-(\d+)$/, " fold $1")} running ${fmtSecs(o.elapsed)}, estimated ${fmtSecs(o.estimate)}`);
+    progress.update(done - (total - jobs.length), [`(${done}/${total} in all${last})`, ...late].join("; "), clock.eta(now));
+  };
+  const ticker = setInterval(report, 1000);
+  try {
+    await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
+      results.set(id, r);
+      writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
+      checkpoint("train-job");
+      done++;
+      clock.finished(id, r.seconds);
+      report(`; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s`);
+    }, (id) => clock.started(id, performance.now()));
+  } finally {
+    clearInterval(ticker);
+  }
   progress.done();
   const trainSeconds = (performance.now() - t0) / 1000;
 
@@ -137,7 +153,7 @@ export async function runOof(cfg: Config): Promise<OofResult> {
     const infos: Record<string, Json>[] = [];
     let seconds = 0;
     for (let f = 0; f < K; f++) {
-      const r = results.get(`${head}-${f}-${base}`)!;
+      const r = results.get(jobId(head, f))!;
       const valid = rowsWhere(folds, (x) => x === f);
       valid.forEach((row, i) => oof.set(r.oof.subarray(i * c, i * c + c), row * c));
       for (let i = 0; i < test.length; i++) test[i] += r.test[i] / K;

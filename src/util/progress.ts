@@ -35,23 +35,26 @@ export class Progress {
     this.lastLog = this.t0;
   }
 
-  /** `done` of `total`; `extra` is appended (e.g. tokens/s). */
-  update(done: number, extra = ""): void {
+  /**
+   * `done` of `total`; `extra` is appended (e.g. tokens/s). `etaSecs` replaces the rate-based ETA
+   * when the caller knows better (units of very unequal cost).
+   */
+  update(done: number, extra = "", etaSecs?: number): void {
     const now = this.sink.now();
     if (this.sink.tty) {
       if (now - this.last < 250 && done < this.total) return;
       this.last = now;
-      this.sink.write(`\r\x1b[K${this.line(done, now, extra)}`);
+      this.sink.write(`\r\x1b[K${this.line(done, now, extra, etaSecs)}`);
     } else if (now - this.lastLog >= this.sink.logEverySecs * 1000 && done < this.total) {
       this.lastLog = now;
-      this.sink.write(`${this.line(done, now, extra)}\n`);
+      this.sink.write(`${this.line(done, now, extra, etaSecs)}\n`);
     }
   }
 
-  private line(done: number, now: number, extra: string): string {
+  private line(done: number, now: number, extra: string, etaSecs?: number): string {
     const secs = (now - this.t0) / 1000;
     const rate = done / Math.max(secs, 1e-9);
-    const eta = rate > 0 ? (this.total - done) / rate : Infinity;
+    const eta = etaSecs ?? (rate > 0 ? (this.total - done) / rate : Infinity);
     const pct = this.total > 0 ? ((100 * done) / this.total).toFixed(1) : "100";
     return `${this.label}: ${done}/${this.total} ${this.unit} (${pct}%) ${rate < 1 ? rate.toFixed(3) : rate.toFixed(1)} ${this.unit}/s ETA ${fmtSecs(eta)}${extra ? " " + extra : ""}`;
   }

@@ -137,8 +137,8 @@ export interface PoolJob<I> {
   input: I;
 }
 
-/** Runs every job on `size` workers of `workerUrl`; `onResult` sees results as they finish; the first failure stops the rest. */
-export async function runPool<I, O>(workerUrl: URL, size: number, jobs: PoolJob<I>[], onResult: (id: string, out: O) => void): Promise<void> {
+/** Runs every job on `size` workers of `workerUrl`, in order; `onStart`/`onResult` see jobs start and finish; the first failure stops the rest. */
+export async function runPool<I, O>(workerUrl: URL, size: number, jobs: PoolJob<I>[], onResult: (id: string, out: O) => void, onStart: (id: string) => void = () => {}): Promise<void> {
   if (jobs.length === 0) return;
   const pool = await WorkerPool.start<I, O>(workerUrl, Math.min(size, jobs.length));
   const queue = [...jobs];
@@ -148,6 +148,7 @@ export async function runPool<I, O>(workerUrl: URL, size: number, jobs: PoolJob<
       for (let job = queue.shift(); job && !failed; job = queue.shift()) {
         let out: O;
         try {
+          onStart(job.id);
           out = await pool.call(job.input);
         } catch (e) {
           failed = true;

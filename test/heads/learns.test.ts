@@ -7,7 +7,7 @@ import { train as trainMin } from "../../src/heads/min.js";
 import { train as trainWeighted } from "../../src/heads/weightedLayer.js";
 import { auc } from "../../src/validation/metrics.js";
 import type { FoldTask, FeatureSources } from "../../src/heads/types.js";
-import type { HeadName } from "../../src/config.js";
+import { FINETUNE_DEFAULTS, type HeadName } from "../../src/config.js";
 
 const H = 16, L1 = 7, N = 700, NTRAIN = 560;
 
@@ -15,7 +15,7 @@ function task(head: HeadName, labels: number[]): FoldTask {
   return {
     head, fold: 0, task: "binary", c: 1, y: Float64Array.from(labels), strata: Int32Array.from(labels),
     trainIdx: Int32Array.from({ length: NTRAIN }, (_, i) => i), validIdx: Int32Array.from({ length: N - NTRAIN }, (_, i) => NTRAIN + i),
-    seed: 3, options: { weightedLayer: { layerStart: 4, source: "cls" } },
+    seed: 3, options: { weightedLayer: { layerStart: 4, source: "cls" }, finetune: FINETUNE_DEFAULTS, modelDir: "" },
   };
 }
 
@@ -49,7 +49,7 @@ describe("each head learns what it is built for", () => {
       row.tokens[k * H + 1] = label ? 2 : -2;
     });
     const att = validAuc(labels, (await trainAttention(src, task("attention", labels))).oof);
-    const mean = validAuc(labels, trainMean(src, task("mean", labels)).oof);
+    const mean = validAuc(labels, (await trainMean(src, task("mean", labels))).oof);
     console.log(`needle: attention AUC ${att.toFixed(3)}, mean AUC ${mean.toFixed(3)}`);
     expect(att).toBeGreaterThan(0.9);
     expect(mean).toBeLessThan(0.8);
@@ -76,9 +76,9 @@ describe("each head learns what it is built for", () => {
       row.tokens[k * H + 2] = 6;
       row.tokens[((k + 1) % T) * H + 3] = -6;
     });
-    const mx = validAuc(labels, trainMax(src, task("max", labels)).oof);
-    const mn = validAuc(labels, trainMin(src, task("min", labels)).oof);
-    const mean = validAuc(labels, trainMean(src, task("mean", labels)).oof);
+    const mx = validAuc(labels, (await trainMax(src, task("max", labels))).oof);
+    const mn = validAuc(labels, (await trainMin(src, task("min", labels))).oof);
+    const mean = validAuc(labels, (await trainMean(src, task("mean", labels))).oof);
     console.log(`rare extreme: max AUC ${mx.toFixed(3)}, min AUC ${mn.toFixed(3)}, mean AUC ${mean.toFixed(3)}`);
     expect(mx).toBeGreaterThan(0.97);
     expect(mn).toBeGreaterThan(0.97);

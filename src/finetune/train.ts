@@ -1,0 +1,183 @@
+/**
+ * The trainer of the fine-tuned heads (`<head>-ft`): a copy of the pretrained top k layers, the
+ * pooling head and a linear output, trained with AdamW over the cached hidden state of layer
+ * L − k — the bottom layers are never recomputed ("Embedding Recycling", Saad-Falcon et al. 2023).
+ * Early stopping on a 10% split of the training rows (never the OOF fold); the best epoch is kept.
+ * Single-threaded ONNX Runtime per job, so results are byte-identical whatever the worker count.
+ */
+import { finetunedHead, type HeadName } from "../config.js";
+import type { FeatureSources, FoldResult, FoldTask } from "../heads/types.js";
+import { OrtSession, float16, float32, f32, type Feeds } from "../backends/ort.js";
+import { TokenSource } from "../heads/tokenSource.js";
+import { carveValidation, earlyStopping, modelTargets, targetMatrix, taskLoss, uniformInit } from "../heads/sgd.js";
+import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
+import { hiddenArray } from "../features/store.js";
+import { shuffled } from "../util/random.js";
+import { UserError } from "../util/errors.js";
+import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "./graph.js";
+import { loadTopLayers } from "./weights.js";
+import { AdamW, lrFactor, type ParamGroup } from "./adamw.js";
+import { LayerRows, pooledStats } from "./inputs.js";
+
+/** Weight matrices get weight decay; biases, LayerNorm and the layer weights do not. */
+const DECAYED = /\.(wqkv|wo|w1|w2|w)$/;
+
+/** Starting values of the head's own parameters (the layers start from the checkpoint). */
+function initParam(name: string, n: number, H: number, seed: number): Float32Array {
+  if (name === "att.w1") return uniformInit(n, 1 / Math.sqrt(H), seed);
+  if (name === "att.w2") return uniformInit(n, 1 / Math.sqrt(H), seed + 1);
+  if (name === "att.g" || name === "wl.w") return new Float32Array(n).fill(1);
+  // the output starts at zero: no random gradient reaches the pretrained layers while the head warms up
+  return new Float32Array(n);
+}
+
+/** Shuffled batches of similar lengths, capped at `rows` rows and `tokens` padded tokens. */
+function epochBatches(lengths: ArrayLike<number>, fit: Int32Array, rows: number, tokens: number, seed: number, epoch: number): Int32Array[] {
+  const order = shuffled(Array.from(fit), seed * 104729 + epoch);
+  const out: Int32Array[] = [];
+  const pool = rows * 16;
+  for (let i = 0; i < order.length; i += pool) {
+    const chunk = lengthOrder(lengths, order.slice(i, i + pool));
+    for (const b of tokenBudgetBatches(chunk, lengths, tokens, rows)) out.push(Int32Array.from(b));
+  }
+  return shuffled(out, seed * 31 + epoch);
+}
+
+/** One split's inputs: the cached layer's token states, and for weightedLayer the frozen layers' vectors. */
+interface SplitInputs {
+  hidden: TokenSource;
+  frozen?: LayerRows;
+}
+
+class FinetuneModel {
+  readonly params: Float32Array[];
+  private readonly shapes: [string, number[]][];
+
+  constructor(
+    private readonly spec: FinetuneSpec,
+    private readonly trainSess: OrtSession,
+    private readonly inferSess: OrtSession,
+    private readonly stats: { mu: Float32Array; sd: Float32Array },
+    init: (name: string, n: number) => Float32Array,
+  ) {
+    this.shapes = paramShapes(spec);
+    this.params = this.shapes.map(([name, dims]) => init(name, dims.reduce((a, b) => a * b, 1)));
+  }
+
+  get names(): string[] {
+    return this.shapes.map(([n]) => n);
+  }
+
+  private feeds(src: SplitInputs, rows: ArrayLike<number>): Feeds {
+    const { H } = this.spec;
+    const b = src.hidden.batch(rows);
+    const B = rows.length;
+    const f: Feeds = { hidden: float16(b.tokens, [B, b.T, H]), mask: float32(b.mask, [B, b.T]), pmu: float32(this.stats.mu, [H]), psd: float32(this.stats.sd, [H]) };
+    if (src.frozen) f.frozen = float32(src.frozen.read(rows), [B, src.frozen.count, H]);
+    this.shapes.forEach(([name, dims], i) => (f[name] = float32(this.params[i], dims)));
+    return f;
+  }
+
+  /** Gradients of the mean loss over `rows` (y: targets in model space, [rows × C]). */
+  async gradients(src: SplitInputs, rows: Int32Array, y: Float32Array): Promise<{ loss: number; grads: Float32Array[] }> {
+    const B = rows.length;
+    const out = await this.trainSess.run({ ...this.feeds(src, rows), y: float32(y, [B, this.spec.C]), rw: float32(new Float32Array(B).fill(1 / B), [B, 1]) });
+    return { loss: f32(out.loss)[0], grads: this.names.map((n) => f32(out[`grad.${n}`])) };
+  }
+
+  /** Logits [rows × C] in the given row order, batched by length. */
+  async logits(src: SplitInputs, rows: Int32Array, budget: number): Promise<Float64Array> {
+    const w = this.spec.C;
+    const out = new Float64Array(rows.length * w);
+    const lengths = Int32Array.from(rows, (r) => src.hidden.length(r));
+    for (const batch of tokenBudgetBatches(lengthOrder(lengths), lengths, budget, 128)) {
+      const res = f32((await this.inferSess.run(this.feeds(src, batch.map((i) => rows[i])))).logits);
+      batch.forEach((i, j) => out.set(res.subarray(j * w, j * w + w), i * w));
+    }
+    return out;
+  }
+
+
+}
+
+function openInputs(split: FeatureSources["train"], cached: number, head: HeadName, frozen: { array: "layers_cls" | "layers_mean"; from: number; count: number }): SplitInputs {
+  if (!split.hiddenLayers.includes(cached)) throw new UserError(`${split.dir}: holds no states of layer ${cached}, which finetune.topLayers needs; rerun npm run features (or npm run oof, which runs it)`);
+  return {
+    hidden: new TokenSource(split, hiddenArray(cached)),
+    ...(head === "weightedLayer" && frozen.count > 0 ? { frozen: new LayerRows(split, frozen.array, frozen.from, frozen.count) } : {}),
+  };
+}
+
+/** Trains `<head>-ft` on one fold. */
+export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldResult> {
+  const t0 = performance.now();
+  const head = finetunedHead(t.head);
+  if (!head) throw new Error(`${t.head} is not a fine-tuned head`);
+  const o = t.options.finetune;
+  const k = o.topLayers;
+  const { cfg: bert, params: pretrained } = loadTopLayers(t.options.modelDir, k);
+  const cached = bert.numLayers - k;
+  // weightedLayer-ft mixes layers from..L: the cached ones up to L − k, then every trained layer
+  const wl = t.options.weightedLayer;
+  const from = Math.min(wl.layerStart, cached + 1);
+  const frozen = { array: wl.source === "mean" ? ("layers_mean" as const) : ("layers_cls" as const), from, count: head === "weightedLayer" ? cached + 1 - from : 0 };
+  const spec = (training: boolean): FinetuneSpec => ({
+    H: bert.hiddenSize, numHeads: bert.numHeads, inter: bert.intermediateSize, layers: k, eps: bert.layerNormEps,
+    C: t.c, task: t.task, pooling: head, frozenLayers: frozen.count, layerSource: wl.source, training,
+  });
+  const trainIn = openInputs(sources.train, cached, head, frozen), testIn = openInputs(sources.test, cached, head, frozen);
+  const [trainSess, inferSess] = await Promise.all([OrtSession.load(buildFinetuneGraph(spec(true)), { threads: 1 }), OrtSession.load(buildFinetuneGraph(spec(false)), { threads: 1 })]);
+  try {
+    const stats = pooledStats(head, sources.train, t.trainIdx, frozen);
+    const model = new FinetuneModel(spec(true), trainSess, inferSess, stats, (name, n) => Float32Array.from(pretrained.get(name) ?? initParam(name, n, bert.hiddenSize, t.seed)));
+    // the pretrained layers train slowly (layer-wise decayed downwards), the new head fast
+    const groups: ParamGroup[] = model.names.map((name) => {
+      const layer = /^l(\d+)\./.exec(name);
+      return { lr: layer ? o.lr * o.llrd ** (k - 1 - Number(layer[1])) : o.headLr, decay: DECAYED.test(name) ? o.weightDecay : 0 };
+    });
+    const { target, toOutput } = modelTargets(t);
+    const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
+    const lengths = Int32Array.from({ length: sources.train.rows }, (_, i) => trainIn.hidden.length(i));
+    const r = await fitAdamW(model, trainIn, fit, stop, groups, { ...o, seed: t.seed, lengths, task: t, target });
+    const budget = o.batchTokens * 2;
+    const oof = toOutput(await model.logits(trainIn, t.validIdx, budget));
+    const test = toOutput(await model.logits(testIn, Int32Array.from({ length: sources.test.rows }, (_, i) => i), budget));
+    return { head: t.head, fold: t.fold, oof, test, seconds: (performance.now() - t0) / 1000, info: { topLayers: k, ...r } };
+  } finally {
+    for (const s of [trainIn, testIn]) {
+      s.hidden.close();
+      s.frozen?.close();
+    }
+    await Promise.all([trainSess.release(), inferSess.release()]);
+  }
+}
+
+interface FitOptions {
+  epochs: number;
+  batchRows: number;
+  batchTokens: number;
+  warmup: number;
+  clip: number;
+  patience: number;
+  seed: number;
+  lengths: ArrayLike<number>;
+  task: FoldTask;
+  target: (row: number, k: number) => number;
+}
+
+/** AdamW over the fit rows, early stopping on the stop rows; leaves the best epoch's parameters in the model. */
+async function fitAdamW(model: FinetuneModel, src: SplitInputs, fit: Int32Array, stop: Int32Array, groups: ParamGroup[], o: FitOptions): Promise<{ epochs: number; bestEpoch: number; stopLoss: number; steps: number }> {
+  const t = o.task;
+  const opt = new AdamW(model.params, groups, o.clip);
+  const perEpoch = epochBatches(o.lengths, fit, o.batchRows, o.batchTokens, o.seed, 1).length;
+  const schedule = { totalSteps: perEpoch * o.epochs, warmupSteps: Math.round(perEpoch * o.epochs * o.warmup) };
+  let step = 0;
+  const epoch = async (e: number): Promise<void> => {
+    for (const batch of epochBatches(o.lengths, fit, o.batchRows, o.batchTokens, o.seed, e)) {
+      const { grads } = await model.gradients(src, batch, targetMatrix(batch, t.task, t.c, o.target));
+      opt.step(grads, lrFactor(++step, schedule));
+    }
+  };
+  const r = await earlyStopping(model.params, o.epochs, o.patience, epoch, async () => taskLoss(t.task, await model.logits(src, stop, o.batchTokens * 2), stop, t.c, o.target));
+  return { ...r, steps: step };
+}
