@@ -67,7 +67,8 @@ export interface Config {
   heads: ModelName[];
   headOptions: { weightedLayer: { layerStart: number; source: "cls" | "mean" }; workers: number; seed: number };
   finetune: FinetuneOptions;
-  blend: { method: BlendMethod; rounds: number; bags: number };
+  /** `auto`: submit the method with the best nested-CV score */
+  blend: { method: BlendMethod | "auto"; rounds: number; bags: number };
   /** Absolute run folder (runs/<name> beside the config unless --out). */
   out: string;
   /** Absolute submission path. */
@@ -101,7 +102,7 @@ const DEFAULTS: Json = {
   heads: [...HEAD_NAMES],
   headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
   finetune: { ...FINETUNE_DEFAULTS },
-  blend: { method: "hillclimb", rounds: 100, bags: 0 },
+  blend: { method: "auto", rounds: 100, bags: 0 },
 };
 
 function uniqueHeads(heads: ModelName[], bad: (key: string, what: string) => never): ModelName[] {
@@ -197,7 +198,7 @@ export function resolveConfig(c: Json, file: string): Config {
       llrd: frac(ft.llrd, "finetune.llrd"),
       patience: num(ft.patience, "finetune.patience", 1),
     },
-    blend: { method: oneOf(blend.method, "blend.method", BLEND_METHODS), rounds: num(blend.rounds ?? 100, "blend.rounds", 1), bags: num(blend.bags ?? 0, "blend.bags", 0) },
+    blend: { method: oneOf(blend.method, "blend.method", ["auto", ...BLEND_METHODS] as const), rounds: num(blend.rounds ?? 100, "blend.rounds", 1), bags: num(blend.bags ?? 0, "blend.bags", 0) },
     out: resolvePath(typeof c.out === "string" && c.out ? c.out : join("runs", name)),
     submission: resolvePath(typeof c.submission === "string" && c.submission ? c.submission : join("submissions", `${name}.csv`)),
     baseDir,

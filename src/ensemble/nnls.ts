@@ -8,12 +8,13 @@ import { better, score } from "../validation/metrics.js";
 import { linearBlend, weightedSum, type BlendContext, type BlendModel } from "./types.js";
 
 /**
- * min ‖Σ w_m a_m − y‖² s.t. w ≥ 0, Σw = 1, exactly: every support set is solved through its
- * KKT system and the best feasible one kept (2^M sets — fine for the handful of models a blend has).
+ * min ‖Σ w_m a_m − y‖² s.t. w ≥ 0, Σw = 1: accelerated projected gradient (FISTA) on the M × M
+ * Gram system finds the support, then its KKT system gives the exact weights on it — exact for
+ * any number of models (the earlier enumeration of all 2^M supports stopped at 14 models, fewer
+ * than ten heads, tf-idf and a few external files).
  */
 export function simplexLeastSquares(cols: readonly Float64Array[], y: ArrayLike<number>): number[] {
   const M = cols.length;
-  if (M > 14) throw new Error(`exact simplex least squares takes at most 14 models, got ${M}`);
   const G = new Float64Array(M * M), b = new Float64Array(M);
   for (let i = 0; i < M; i++) {
     for (let j = 0; j <= i; j++) {
@@ -25,45 +26,83 @@ export function simplexLeastSquares(cols: readonly Float64Array[], y: ArrayLike<
     for (let r = 0; r < y.length; r++) s += cols[i][r] * y[r];
     b[i] = s;
   }
-  const sse = (w: number[]): number => {
+  const approx = projectedGradient(G, b, M);
+  const support = [...Array(M).keys()].filter((m) => approx[m] > 1e-9);
+  const exact = supportSolution(G, b, M, support);
+  // f(w) = wᵀGw − 2bᵀw, the squared error up to a constant
+  const f = (w: readonly number[]): number => {
     let s = 0;
-    for (let r = 0; r < y.length; r++) {
-      let p = 0;
-      for (let m = 0; m < M; m++) p += w[m] * cols[m][r];
-      s += (p - y[r]) ** 2;
+    for (let i = 0; i < M; i++) {
+      let gw = 0;
+      for (let j = 0; j < M; j++) gw += G[i * M + j] * w[j];
+      s += w[i] * gw - 2 * b[i] * w[i];
     }
     return s;
   };
-  let best: number[] = [], bestErr = Infinity;
-  for (let mask = 1; mask < 1 << M; mask++) {
-    const S = [...Array(M).keys()].filter((m) => mask & (1 << m));
-    const k = S.length;
-    // KKT: [G_SS 1; 1ᵀ 0] [w; μ] = [b_S; 1]; solved via G_SS⁻¹ (with a tiny ridge for collinear models)
-    const A = new Float64Array(k * k);
-    S.forEach((i, a) => S.forEach((j, c) => (A[a * k + c] = G[i * M + j] + (a === c ? 1e-12 * (G[i * M + i] + 1) : 0))));
-    let L: Float64Array;
-    try {
-      L = cholesky(A, k);
-    } catch {
-      continue;
-    }
-    const x1 = cholSolve(L, k, Float64Array.from(S, (i) => b[i]), 1);
-    const x2 = cholSolve(L, k, new Float64Array(k).fill(1), 1);
-    const s1 = x1.reduce((a, v) => a + v, 0), s2 = x2.reduce((a, v) => a + v, 0);
-    const mu = (s1 - 1) / s2;
-    const wS = Array.from(x1, (v, a) => v - mu * x2[a]);
-    if (wS.some((v) => v < -1e-12)) continue;
-    const w = new Array<number>(M).fill(0);
-    S.forEach((i, a) => (w[i] = Math.max(0, wS[a])));
-    const z = w.reduce((a, v) => a + v, 0);
-    const wn = w.map((v) => v / z);
-    const e = sse(wn);
-    if (e < bestErr - 1e-12 * Math.max(1, e)) {
-      bestErr = e;
-      best = wn;
-    }
+  return exact && f(exact) <= f(approx) + 1e-12 * Math.abs(f(approx)) ? exact : approx;
+}
+
+/** Euclidean projection onto the probability simplex (sort-based). */
+function projectSimplex(v: Float64Array): Float64Array {
+  const u = Float64Array.from(v).sort().reverse();
+  let css = 0, theta = 0;
+  for (let i = 0; i < u.length; i++) {
+    css += u[i];
+    const t = (css - 1) / (i + 1);
+    if (u[i] - t > 0) theta = t;
   }
-  return best;
+  return v.map((x) => Math.max(0, x - theta));
+}
+
+/** FISTA with step 1 / (2·λmax(G)). */
+function projectedGradient(G: Float64Array, b: Float64Array, M: number): number[] {
+  const mul = (v: Float64Array): Float64Array => Float64Array.from({ length: M }, (_, i) => v.reduce((s, x, j) => s + G[i * M + j] * x, 0));
+  let e = new Float64Array(M).fill(1);
+  let lmax = 0;
+  for (let k = 0; k < 100; k++) {
+    const n = mul(e);
+    lmax = Math.hypot(...n);
+    if (lmax === 0) break;
+    e = n.map((x) => x / lmax);
+  }
+  const step = 1 / (2 * Math.max(lmax, 1e-300));
+  let w: Float64Array = new Float64Array(M).fill(1 / M), z: Float64Array = Float64Array.from(w), t = 1;
+  for (let it = 0; it < 20000; it++) {
+    const g = mul(z);
+    const next = projectSimplex(z.map((x, i) => x - step * 2 * (g[i] - b[i])));
+    const tn = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
+    z = next.map((x, i) => x + ((t - 1) / tn) * (x - w[i]));
+    const moved = next.reduce((s, x, i) => Math.max(s, Math.abs(x - w[i])), 0);
+    w = next;
+    t = tn;
+    if (moved < 1e-15) break;
+  }
+  return Array.from(w);
+}
+
+/** Weights on `S` from its KKT system [G_SS 1; 1ᵀ 0][w; μ] = [b_S; 1], or undefined when infeasible there. */
+function supportSolution(G: Float64Array, b: Float64Array, M: number, S: number[]): number[] | undefined {
+  const k = S.length;
+  if (k === 0) return undefined;
+  // a tiny ridge keeps collinear models solvable
+  const A = new Float64Array(k * k);
+  S.forEach((i, a) => S.forEach((j, c) => (A[a * k + c] = G[i * M + j] + (a === c ? 1e-12 * (G[i * M + i] + 1) : 0))));
+  let L: Float64Array;
+  try {
+    L = cholesky(A, k);
+  } catch {
+    return undefined;
+  }
+  const x1 = cholSolve(L, k, Float64Array.from(S, (i) => b[i]), 1);
+  const x2 = cholSolve(L, k, new Float64Array(k).fill(1), 1);
+  const s1 = x1.reduce((a, v) => a + v, 0), s2 = x2.reduce((a, v) => a + v, 0);
+  const mu = (s1 - 1) / s2;
+  const wS = Array.from(x1, (v, a) => v - mu * x2[a]);
+  if (wS.some((v) => v < -1e-12)) return undefined;
+  const w = new Array<number>(M).fill(0);
+  S.forEach((i, a) => (w[i] = Math.max(0, wS[a])));
+  const z = w.reduce((a, v) => a + v, 0);
+  return w.map((v) => v / z);
 }
 
 function column(p: Float64Array, c: number, k: number): Float64Array {

@@ -15,6 +15,8 @@ export interface BlendRun {
   models: string[];
   results: Partial<Record<BlendMethod, BlendResult>>;
   chosen: BlendResult;
+  /** why `chosen` was submitted */
+  chosenBy: string;
   submission: string;
   bestSingle: { name: string; cv: number };
 }
@@ -29,10 +31,13 @@ export async function runBlend(cfg: Config, external: { oof: string[]; test: str
   const test = [...cfg.heads.map((h) => r.test[h]!), ...ext.map((e) => e.test)];
   const ctx = { task: t.task, metric: cfg.metric, c: t.c, y: t.y, seed: cfg.folds.seed, rounds: cfg.blend.rounds, bags: cfg.blend.bags, folds: p.folds };
   const methods = methodsFor(cfg.metric);
-  if (!methods.includes(cfg.blend.method)) throw new UserError(`blend.method ${cfg.blend.method} needs metric auc, not ${cfg.metric}`);
+  const asked = cfg.blend.method;
+  if (asked !== "auto" && !methods.includes(asked)) throw new UserError(`blend.method ${asked} needs metric auc, not ${cfg.metric}`);
   const results: BlendRun["results"] = {};
   for (const m of methods) results[m] = await blend(m, { names, oof, test, ctx }, t.columns);
-  const chosen = results[cfg.blend.method]!;
+  // auto: the method that scored best on folds it was not fitted on (ties: the first in methodsFor's order)
+  const chosen = asked === "auto" ? methods.map((m) => results[m]!).reduce((a, b) => (better(cfg.metric, b.nestedScore, a.nestedScore) ? b : a)) : results[asked]!;
+  const why = asked === "auto" ? `auto: the best nested-CV ${cfg.metric} of ${methods.join(", ")}` : "blend.method in the config";
   for (const a of [chosen.oof, chosen.test]) if (!a.every(Number.isFinite)) throw new Error("blend produced non-finite predictions");
   const rows = submissionRows(cfg, t, p.sample, p.testRowOf, chosen.test);
   writeSubmission(cfg.submission, p.sample, rows);
@@ -42,6 +47,7 @@ export async function runBlend(cfg: Config, external: { oof: string[]; test: str
   const summary = Object.fromEntries(Object.entries(results).map(([m, b]) => [m, { weights: b.weights, oofScore: b.oofScore, nestedScore: b.nestedScore, nestedFolds: b.nestedFolds, seconds: b.seconds }]));
   const blendJson = {
     method: chosen.method,
+    chosenBy: why,
     models: names,
     external: ext.map((e, i) => ({ name: e.name, oof: external.oof[i], test: external.test[i] })),
     weights: chosen.weights,
@@ -55,9 +61,9 @@ export async function runBlend(cfg: Config, external: { oof: string[]; test: str
   const scoresFile = join(cfg.out, "scores.json");
   const scores = existsSync(scoresFile) ? (JSON.parse(readFileSync(scoresFile, "utf8")) as Record<string, unknown>) : {};
   scores.external = Object.fromEntries(singles.filter((s) => s.name.startsWith("ext:")).map((s) => [s.name, { cv: s.cv }]));
-  scores.blend = { method: chosen.method, weights: chosen.weights, oofScore: chosen.oofScore, nestedScore: chosen.nestedScore, methods: summary };
+  scores.blend = { method: chosen.method, chosenBy: why, weights: chosen.weights, oofScore: chosen.oofScore, nestedScore: chosen.nestedScore, methods: summary };
   writeFileAtomic(scoresFile, JSON.stringify(scores, null, 2) + "\n");
-  return { oof: r, models: names, results, chosen, submission: cfg.submission, bestSingle };
+  return { oof: r, models: names, results, chosen, chosenBy: why, submission: cfg.submission, bestSingle };
 }
 
 /** The blend table: each method's OOF (in-sample) and nested-CV score next to the best single model. */
@@ -73,5 +79,5 @@ export function blendTable(b: BlendRun): string {
   const head = ["blend", `OOF ${metric} (in-sample)`, "nested-CV", "weights"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const line = (x: string[]): string => x.map((v, i) => v.padEnd(w[i])).join("  ").trimEnd();
-  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
+  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line), "", `submitted: ${b.chosen.method} (${b.chosenBy})`].join("\n");
 }

@@ -25,6 +25,8 @@ export interface ReportData {
   pairs: PairGain[];
   blends: { method: string; oofScore: number; nestedScore: number; weights: Record<string, number> | Record<string, Record<string, number>>; chosen: boolean }[];
   bestSingle: { name: string; cv: number } | null;
+  /** why the submitted blend method was chosen */
+  chosenBy: string | null;
   folklore: ReturnType<typeof folkloreCheck>;
   layerWeights: { layerStart: number; perFold: number[][] } | null;
   attentionExamples: { id: string; tokens: { text: string; weight: number }[] }[];
@@ -37,6 +39,7 @@ interface ScoresFile {
 
 interface BlendFile {
   method: string;
+  chosenBy?: string;
   bestSingle: { name: string; cv: number };
   methods: Record<string, { weights: ReportData["blends"][number]["weights"]; oofScore: number; nestedScore: number; seconds: number }>;
 }
@@ -97,6 +100,7 @@ export function gatherReport(cfg: Config, prepared?: Prepared): ReportData {
     pairs: pairGains(names, preds, t.y, t.c, cfg.metric, greater),
     blends: blend ? Object.entries(blend.methods).map(([m, b]) => ({ method: m, oofScore: b.oofScore, nestedScore: b.nestedScore, weights: b.weights, chosen: m === blend.method })) : [],
     bestSingle: blend?.bestSingle ?? null,
+    chosenBy: blend ? `${blend.method}, chosen by ${blend.chosenBy ?? "blend.method in the config"}` : null,
     folklore: folkloreCheck(cv, greater),
     layerWeights,
     attentionExamples: examples,

@@ -138,6 +138,7 @@ ${foldDots(d)}
 
 <h2 id="blend">The blend</h2>
 <div class="scroll"><table><thead><tr><th>method</th><th>OOF (in-sample)</th><th>nested-CV</th><th>weights</th></tr></thead><tbody>${blendRows}</tbody></table></div>
+${d.chosenBy ? `<p>Submitted: ${esc(d.chosenBy)}.</p>` : ""}
 ${bars(blendBars, (v) => f(v))}
 <p class="muted">The nested-CV score fits the blend on K−1 folds and scores the held-out fold: the number to trust.</p>
 

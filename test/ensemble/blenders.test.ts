@@ -83,6 +83,16 @@ describe("nnls against a brute-force weight grid on 3 models", () => {
     expect(w).toEqual([1, 0]);
   });
 
+  it("simplex least squares is exact beyond 14 models: recovers a planted sparse mix of 18", () => {
+    const r = gaussian(33);
+    const cols = Array.from({ length: 18 }, () => Float64Array.from({ length: 200 }, () => r()));
+    const truth = new Array<number>(18).fill(0);
+    [[2, 0.5], [7, 0.3], [15, 0.2]].forEach(([m, w]) => (truth[m] = w));
+    const y = weightedSum(cols, truth);
+    const w = simplexLeastSquares(cols, y);
+    w.forEach((x, m) => expect(Math.abs(x - truth[m])).toBeLessThan(1e-9));
+  });
+
   it("mcrmse: weights per target column", async () => {
     const y2 = Float64Array.from({ length: 2 * n }, () => rnd());
     // model 0 is good on column 0, model 1 on column 1

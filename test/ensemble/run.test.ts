@@ -49,6 +49,19 @@ describe("npm run blend", () => {
     expect(scores.external["ext:ext_oof"].cv).toBe(scores.heads.max.cv);
   });
 
+  it("blend.method auto (the default) submits the method with the best nested-CV score and says so", () => {
+    const r = runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--blend.method", "auto"]);
+    expect(r.code).toBe(0);
+    const b = JSON.parse(readFileSync(join(comp.root, "runs/t/blend.json"), "utf8")) as { method: string; chosenBy: string; nestedScore: number; methods: Record<string, { nestedScore: number }> };
+    const best = Math.max(...Object.values(b.methods).map((m) => m.nestedScore));
+    expect(b.nestedScore).toBe(best);
+    expect(b.methods[b.method].nestedScore).toBe(best);
+    expect(b.chosenBy).toMatch(/^auto: the best nested-CV auc of hillclimb, nnls, rank, stack$/);
+    expect(r.stdout).toContain(`submitted: ${b.method} (auto: the best nested-CV auc`);
+    // the report says which method went out and why
+    expect(readFileSync(join(comp.root, "runs/t/report.html"), "utf8")).toContain(`Submitted: ${b.method}, chosen by auto`);
+  });
+
   it.each([
     ["a missing row", (t: string[][]) => t.slice(1), /ext_oof\.csv: column "id": id "\d+" of the train set \(OOF\) is missing/],
     ["a NaN", (t: string[][]) => t.map((r, i) => (i === 4 ? [r[0], "NaN"] : r)), /ext_oof\.csv: row 6, column "label": not a finite number: "NaN"/],
