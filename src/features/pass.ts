@@ -74,6 +74,26 @@ function sameIds(dir: string, ids: readonly string[]): boolean {
   }
 }
 
+/** A previous export serves (at least for reuse of its rows) when made with this key and holding every layer asked for: a new layer needs the backbone again. */
+function serves(prev: Manifest, key: CacheKey, hiddenLayers: readonly number[]): boolean {
+  return sameKey(prev, key) && hiddenLayers.every((l) => (prev.hiddenLayers ?? []).includes(l));
+}
+
+function unchangedExport(dir: string, prev: Manifest, hashes: readonly string[], ids: readonly string[]): boolean {
+  return prev.rows === hashes.length && prev.rowHashes.every((h, i) => h === hashes[i]) && sameIds(dir, ids);
+}
+
+/**
+ * The split's export when it is already exactly what a pass would write (same key, rows, ids, and
+ * the layers asked for) — checked without the model loaded, so a cached run never starts ONNX Runtime.
+ */
+export function cachedSplit(input: SplitInput, featuresDir: string, key: CacheKey, hiddenLayers: readonly number[]): Manifest | undefined {
+  const dir = join(featuresDir, input.name);
+  recover(dir);
+  const prev = readManifest(dir);
+  return prev && serves(prev, key, hiddenLayers) && unchangedExport(dir, prev, input.texts.map(rowHash), input.ids) ? prev : undefined;
+}
+
 /** Runs (or resumes, or skips) the pass for one split. */
 export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptions): Promise<SplitResult> {
   const t0 = performance.now();
@@ -90,15 +110,12 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   const hashes = input.texts.map(rowHash);
   const N = hashes.length;
   const prev = readManifest(finalDir);
-  // a previous export serves only if it holds every layer asked for (a new layer needs the backbone again)
-  const prevUsable = prev !== undefined && sameKey(prev, key) && prev.hiddenSize === H && prev.numLayers === L1 - 1 && hiddenLayers.every((l) => (prev.hiddenLayers ?? []).includes(l));
+  const prevUsable = prev !== undefined && serves(prev, key, hiddenLayers) && prev.hiddenSize === H && prev.numLayers === L1 - 1;
   const result = (over: Partial<SplitResult>): SplitResult => ({
     split: input.name, rows: N, forwardRows: 0, reusedRows: 0, resumedRows: 0, tokens: 0, forwardTokens: 0, unchanged: false,
     seconds: (performance.now() - t0) / 1000, times, ...over,
   });
-  if (prevUsable && prev.rows === N && prev.rowHashes.every((h, i) => h === hashes[i]) && sameIds(finalDir, input.ids)) {
-    return result({ unchanged: true, reusedRows: N, tokens: prev.tokens });
-  }
+  if (prevUsable && unchangedExport(finalDir, prev, hashes, input.ids)) return result({ unchanged: true, reusedRows: N, tokens: prev.tokens });
 
   // what the previous export already holds, by text hash
   const reuse = new Map<string, number>();

@@ -3,7 +3,10 @@ import { join } from "node:path";
 import { finetunedHead, type Config } from "../config.js";
 import { loadTextSplit } from "../data/competition.js";
 import { Backbone } from "../backbone/backbone.js";
-import { featurePassSplit, type SplitResult, type FeaturePassOptions } from "./pass.js";
+import { existsSync } from "node:fs";
+import { cachedSplit, featurePassSplit, type SplitInput, type SplitResult, type FeaturePassOptions } from "./pass.js";
+import { FEATURE_FORMAT, readManifest, type CacheKey, type Manifest } from "./store.js";
+import { sha256File } from "../util/hash.js";
 import { info } from "../util/progress.js";
 import { UserError } from "../util/errors.js";
 
@@ -17,23 +20,48 @@ export function featuresDir(cfg: Config): string {
   return join(cfg.out, "features");
 }
 
-/** Loads both splits (validating them first), then runs the pass on each. */
+/** Loads both splits (validating them first), then runs the pass on each — unless both exports are already up to date. */
 export async function runFeatures(cfg: Config, extra: Partial<FeaturePassOptions> = {}): Promise<FeaturesResult> {
   const train = loadTextSplit(cfg.data, "train");
   const test = loadTextSplit(cfg.data, "test");
+  const splits = [{ name: "train", ...train }, { name: "test", ...test }];
+  const cached = cachedRun(cfg, splits);
+  if (cached) return cached;
   const backbone = await Backbone.load(cfg.backbone.model, cfg.backbone.maxLength, cfg.backbone.threads);
   try {
     const hiddenLayers = cachedLayers(cfg, backbone.info.numLayers);
-    const splits: SplitResult[] = [];
-    for (const s of [{ name: "train", ...train }, { name: "test", ...test }]) {
+    const results: SplitResult[] = [];
+    for (const s of splits) {
       const r = await featurePassSplit(s, { backbone, featuresDir: featuresDir(cfg), textColumns: cfg.data.text, batchTokens: cfg.backbone.batchTokens, chunkRows: cfg.backbone.chunkRows, hiddenLayers, ...extra });
-      splits.push(r);
+      results.push(r);
       info(describe(r, backbone.provider));
     }
-    return { splits, backbone: backbone.info };
+    return { splits: results, backbone: backbone.info };
   } finally {
     await backbone.release();
   }
+}
+
+/** Both splits' results when their exports are up to date (the model's and tokenizer's files hashed, the model not loaded). */
+function cachedRun(cfg: Config, splits: SplitInput[]): FeaturesResult | undefined {
+  const t0 = performance.now();
+  const model = join(cfg.backbone.model, "model.onnx"), tokenizer = join(cfg.backbone.model, "tokenizer.json");
+  if (!existsSync(model) || !existsSync(tokenizer)) return undefined;
+  const key: CacheKey = { format: FEATURE_FORMAT, onnxSha256: sha256File(model), tokenizerSha256: sha256File(tokenizer), maxLength: cfg.backbone.maxLength };
+  const found: Manifest[] = [];
+  for (const s of splits) {
+    const prev = readManifest(join(featuresDir(cfg), s.name));
+    const m = prev && cachedSplit(s, featuresDir(cfg), key, cachedLayers(cfg, prev.numLayers));
+    if (!m) return undefined;
+    found.push(m);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const results = found.map((m, i): SplitResult => ({
+    split: splits[i].name, rows: m.rows, forwardRows: 0, reusedRows: m.rows, resumedRows: 0, tokens: m.tokens, forwardTokens: 0, unchanged: true, seconds, times: { tokenize: 0, forward: 0, pooling: 0, write: 0 },
+  }));
+  for (const r of results) info(describe(r, "cpu"));
+  const m = found[0];
+  return { splits: results, backbone: { modelDir: cfg.backbone.model, onnxSha256: key.onnxSha256, tokenizerSha256: key.tokenizerSha256, hiddenSize: m.hiddenSize, numLayers: m.numLayers, maxLength: m.maxLength } };
 }
 
 /** The lower layer whose states the fine-tuned heads start from (L − finetune.topLayers), if any such head is listed. */

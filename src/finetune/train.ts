@@ -9,15 +9,16 @@ import { finetunedHead, type HeadName } from "../config.js";
 import type { FeatureSources, FoldResult, FoldTask } from "../heads/types.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../backends/ort.js";
 import { TokenSource } from "../heads/tokenSource.js";
-import { carveValidation, earlyStopping, modelTargets, targetMatrix, taskLoss, uniformInit } from "../heads/sgd.js";
+import { carveValidation, earlyStopping, lrFactor, modelTargets, targetMatrix, taskLoss, uniformInit } from "../heads/sgd.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
 import { hiddenArray } from "../features/store.js";
 import { shuffled } from "../util/random.js";
 import { UserError } from "../util/errors.js";
 import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "./graph.js";
 import { loadTopLayers } from "./weights.js";
-import { AdamW, lrFactor, type ParamGroup } from "./adamw.js";
-import { LayerRows, pooledStats } from "./inputs.js";
+import { AdamW, type ParamGroup } from "./adamw.js";
+import { pooledStats } from "./inputs.js";
+import { LayerRows } from "../heads/layerRows.js";
 
 /** Weight matrices get weight decay; biases, LayerNorm and the layer weights do not. */
 const DECAYED = /\.(wqkv|wo|w1|w2|w)$/;

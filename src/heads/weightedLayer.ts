@@ -6,21 +6,13 @@
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
 import { link } from "./linear.js";
 import { carveValidation, modelTargets, trainAdam, uniformInit, type GradModel } from "./sgd.js";
+import { layerStats, standardisedLayers } from "./layerRows.js";
 
 /** Selected layers of every row, centred per feature and scaled by one global factor (which keeps Σw-normalised pooling meaningful). */
 interface LayerInputs {
   X: Float32Array; // [N × nL × H]
   nL: number;
   H: number;
-}
-
-function selectLayers(src: Float32Array, N: number, L1: number, H: number, start: number, mu: Float64Array, scale: number): LayerInputs {
-  const nL = L1 - start;
-  const X = new Float32Array(N * nL * H);
-  for (let i = 0; i < N; i++)
-    for (let l = 0; l < nL; l++)
-      for (let j = 0; j < H; j++) X[(i * nL + l) * H + j] = (src[(i * L1 + start + l) * H + j] - mu[j]) / scale;
-  return { X, nL, H };
 }
 
 class WeightedLayerModel implements GradModel {
@@ -101,20 +93,12 @@ export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldR
   const t0 = performance.now();
   const opt = t.options.weightedLayer;
   const arr = opt.source === "mean" ? "layers_mean" : "layers_cls";
-  const tr = sources.train.load(arr), te = sources.test.load(arr);
-  const [N, L1, H] = tr.shape;
-  const start = Math.min(opt.layerStart, L1 - 1);
-  const src = tr.data as Float32Array;
-  // centring and scale from the training rows only
-  const mu = new Float64Array(H);
-  let cnt = 0;
-  for (const i of t.trainIdx) for (let l = start; l < L1; l++, cnt++) for (let j = 0; j < H; j++) mu[j] += src[(i * L1 + l) * H + j];
-  for (let j = 0; j < H; j++) mu[j] /= cnt;
-  let ss = 0;
-  for (const i of t.trainIdx) for (let l = start; l < L1; l++) for (let j = 0; j < H; j++) ss += (src[(i * L1 + l) * H + j] - mu[j]) ** 2;
-  const scale = Math.sqrt(ss / (cnt * H)) || 1;
-  const inTrain = selectLayers(src, N, L1, H, start, mu, scale);
-  const inTest = selectLayers(te.data as Float32Array, te.shape[0], L1, H, start, mu, scale);
+  const { hiddenSize: H, numLayers } = sources.train.manifest;
+  const start = Math.min(opt.layerStart, numLayers);
+  // centring and scale from the training rows only; the selected layers streamed, never the whole array
+  const { mu, scale } = layerStats(sources.train, t.trainIdx, arr, start);
+  const inputs = (split: FeatureSources["train"]): LayerInputs => ({ X: standardisedLayers(split, arr, start, mu, scale), nL: numLayers + 1 - start, H });
+  const inTrain = inputs(sources.train), inTest = inputs(sources.test);
   const { target, toOutput } = modelTargets(t);
   const model = new WeightedLayerModel(inTrain, t.c, t.task, target, t.seed);
   const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
@@ -126,7 +110,7 @@ export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldR
     head: t.head,
     fold: t.fold,
     oof: out(inTrain, t.validIdx),
-    test: out(inTest, Int32Array.from({ length: te.shape[0] }, (_, i) => i)),
+    test: out(inTest, Int32Array.from({ length: sources.test.rows }, (_, i) => i)),
     seconds: (performance.now() - t0) / 1000,
     info: { layerStart: start, layerWeights: Array.from(w, (x) => x / S), epochs: r.epochs, bestEpoch: r.bestEpoch },
   };

@@ -13,3 +13,24 @@ export function takeRows(src: Float64Array, rows: ArrayLike<number>, w: number):
   for (let i = 0; i < rows.length; i++) out.set(src.subarray(rows[i] * w, rows[i] * w + w), i * w);
   return out;
 }
+
+/** Reorders the rows of a row-major array of width `w` in place: new row i = old row order[i] (cycle by cycle, one spare row). */
+export function permuteRows(a: Float64Array, w: number, order: readonly number[]): void {
+  const done = new Uint8Array(order.length);
+  const spare = new Float64Array(w);
+  for (let start = 0; start < order.length; start++) {
+    if (done[start] || order[start] === start) continue;
+    spare.set(a.subarray(start * w, start * w + w));
+    let i = start;
+    for (;;) {
+      done[i] = 1;
+      const from = order[i];
+      if (from === start) {
+        a.set(spare, i * w);
+        break;
+      }
+      a.copyWithin(i * w, from * w, from * w + w);
+      i = from;
+    }
+  }
+}
