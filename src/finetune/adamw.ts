@@ -11,17 +11,6 @@ export interface ParamGroup {
   decay: number;
 }
 
-export interface Schedule {
-  totalSteps: number;
-  warmupSteps: number;
-}
-
-/** Learning-rate multiplier at step (1-based): linear warm-up, then linear decay to zero. */
-export function lrFactor(step: number, s: Schedule): number {
-  if (step <= s.warmupSteps) return step / Math.max(1, s.warmupSteps);
-  return Math.max(0, (s.totalSteps - step) / Math.max(1, s.totalSteps - s.warmupSteps));
-}
-
 export class AdamW {
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];

@@ -33,6 +33,19 @@ export interface SgdOptions {
   seed: number;
   /** orders rows into batches (e.g. length-bucketed); default: plain shuffled slices */
   batches?: (rows: Int32Array, epoch: number) => Int32Array[];
+  /** when set: the learning rate warms up over this share of all maxEpochs' steps, then decays linearly to zero */
+  warmup?: number;
+}
+
+export interface Schedule {
+  totalSteps: number;
+  warmupSteps: number;
+}
+
+/** Learning-rate multiplier at step (1-based): linear warm-up, then linear decay to zero. */
+export function lrFactor(step: number, s: Schedule): number {
+  if (step <= s.warmupSteps) return step / Math.max(1, s.warmupSteps);
+  return Math.max(0, (s.totalSteps - step) / Math.max(1, s.totalSteps - s.warmupSteps));
 }
 
 /**
@@ -120,10 +133,14 @@ export async function trainAdam(model: GradModel, fit: Int32Array, stop: Int32Ar
     for (let i = 0; i < order.length; i += o.batchSize) out.push(order.subarray(i, i + o.batchSize));
     return out;
   };
+  const batches = o.batches ?? plain;
+  const total = batches(fit, 1).length * o.maxEpochs;
+  const schedule = o.warmup === undefined ? undefined : { totalSteps: total, warmupSteps: Math.round(total * o.warmup) };
   const epoch = async (e: number): Promise<void> => {
-    for (const batch of (o.batches ?? plain)(fit, e)) {
+    for (const batch of batches(fit, e)) {
       const grads = await model.gradients(batch);
       step++;
+      const lr = schedule ? o.lr * lrFactor(step, schedule) : o.lr;
       const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step;
       model.params.forEach((p, pi) => {
         const g = grads[pi], mm = m[pi], vv = v[pi];
@@ -132,7 +149,7 @@ export async function trainAdam(model: GradModel, fit: Int32Array, stop: Int32Ar
           const gj = g[j] + l2 * p[j];
           mm[j] = b1 * mm[j] + (1 - b1) * gj;
           vv[j] = b2 * vv[j] + (1 - b2) * gj * gj;
-          p[j] -= (o.lr * (mm[j] / c1)) / (Math.sqrt(vv[j] / c2) + eps);
+          p[j] -= (lr * (mm[j] / c1)) / (Math.sqrt(vv[j] / c2) + eps);
         }
       });
     }
