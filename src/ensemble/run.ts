@@ -7,6 +7,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { score, better } from "../validation/metrics.js";
 import { blend, methodsFor, type BlendResult } from "./blend.js";
 import { loadExternal } from "./external.js";
+import { ablations, type Ablation } from "./ablation.js";
 import { submissionRows, writeSubmission } from "./submission.js";
 import { UserError } from "../util/errors.js";
 
@@ -17,6 +18,8 @@ export interface BlendRun {
   chosen: BlendResult;
   /** why `chosen` was submitted */
   chosenBy: string;
+  /** the chosen method without each family of models */
+  ablations: Ablation[];
   submission: string;
   bestSingle: { name: string; cv: number };
 }
@@ -41,6 +44,7 @@ export async function runBlend(cfg: Config, external: { oof: string[]; test: str
   for (const a of [chosen.oof, chosen.test]) if (!a.every(Number.isFinite)) throw new Error("blend produced non-finite predictions");
   const rows = submissionRows(cfg, t, p.sample, p.testRowOf, chosen.test);
   writeSubmission(cfg.submission, p.sample, rows);
+  const without = await ablations(chosen.method, { names, oof, test, ctx }, t.columns);
 
   const singles = names.map((n, i) => ({ name: n, cv: score(cfg.metric, t.y, oof[i], t.c) }));
   const bestSingle = singles.reduce((a, b) => (better(cfg.metric, b.cv, a.cv) ? b : a));
@@ -56,6 +60,7 @@ export async function runBlend(cfg: Config, external: { oof: string[]; test: str
     bestSingle,
     submission: cfg.submission,
     methods: summary,
+    ablations: without,
   };
   writeFileAtomic(join(cfg.out, "blend.json"), JSON.stringify(blendJson, null, 2) + "\n");
   const scoresFile = join(cfg.out, "scores.json");
@@ -63,7 +68,7 @@ export async function runBlend(cfg: Config, external: { oof: string[]; test: str
   scores.external = Object.fromEntries(singles.filter((s) => s.name.startsWith("ext:")).map((s) => [s.name, { cv: s.cv }]));
   scores.blend = { method: chosen.method, chosenBy: why, weights: chosen.weights, oofScore: chosen.oofScore, nestedScore: chosen.nestedScore, methods: summary };
   writeFileAtomic(scoresFile, JSON.stringify(scores, null, 2) + "\n");
-  return { oof: r, models: names, results, chosen, chosenBy: why, submission: cfg.submission, bestSingle };
+  return { oof: r, models: names, results, chosen, chosenBy: why, ablations: without, submission: cfg.submission, bestSingle };
 }
 
 /** The blend table: each method's OOF (in-sample) and nested-CV score next to the best single model. */
@@ -79,5 +84,6 @@ export function blendTable(b: BlendRun): string {
   const head = ["blend", `OOF ${metric} (in-sample)`, "nested-CV", "weights"];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i].length)));
   const line = (x: string[]): string => x.map((v, i) => v.padEnd(w[i])).join("  ").trimEnd();
-  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line), "", `submitted: ${b.chosen.method} (${b.chosenBy})`].join("\n");
+  const without = b.ablations.map((a) => `${b.chosen.method} without ${a.without}: ${a.oofScore.toFixed(5)} in-sample, ${a.nestedScore.toFixed(5)} nested-CV`);
+  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line), "", `submitted: ${b.chosen.method} (${b.chosenBy})`, ...without].join("\n");
 }

@@ -1,7 +1,7 @@
 /** Gathers what the report shows from a finished run folder (scores.json, blend.json, OOF files). */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../config.js";
+import { HEAD_NAMES, type Config } from "../config.js";
 import { prepare, type Prepared } from "../oof/run.js";
 import { readCsv } from "../io/csv.js";
 import { METRICS, score } from "../validation/metrics.js";
@@ -28,6 +28,12 @@ export interface ReportData {
   /** why the submitted blend method was chosen */
   chosenBy: string | null;
   folklore: ReturnType<typeof folkloreCheck>;
+  /** the same check on the fine-tuned heads (`<head>-ft`), when they were trained */
+  folkloreFinetuned: ReturnType<typeof folkloreCheck> | null;
+  /** each head next to its fine-tuned twin: CV of both, gain, correlation of their OOF errors */
+  twins: { head: string; frozen: number; finetuned: number; gain: number; errCorr: number }[];
+  /** the submitted blend method without each family of models */
+  ablations: { without: string; oofScore: number; nestedScore: number }[];
   layerWeights: { layerStart: number; perFold: number[][] } | null;
   attentionExamples: { id: string; tokens: { text: string; weight: number }[] }[];
   times: { stage: string; seconds: number }[];
@@ -40,6 +46,7 @@ interface ScoresFile {
 interface BlendFile {
   method: string;
   chosenBy?: string;
+  ablations?: { without: string; oofScore: number; nestedScore: number }[];
   bestSingle: { name: string; cv: number };
   methods: Record<string, { weights: ReportData["blends"][number]["weights"]; oofScore: number; nestedScore: number; seconds: number }>;
 }
@@ -86,6 +93,13 @@ export function gatherReport(cfg: Config, prepared?: Prepared): ReportData {
   for (const h of names) times.push({ stage: `train ${h} (${cfg.folds.k} folds, CPU)`, seconds: scores.heads[h].seconds });
   if (blend) for (const [m, b] of Object.entries(blend.methods)) times.push({ stage: `blend ${m} (with nested CV)`, seconds: b.seconds });
 
+  const errCorr = correlationMatrix(preds.map((q) => errors(t.task, q, t.y, t.c)));
+  const twins = HEAD_NAMES.filter((h) => names.includes(h) && names.includes(`${h}-ft`)).map((h) => {
+    const a = names.indexOf(h), b = names.indexOf(`${h}-ft`);
+    return { head: h, frozen: cv[h], finetuned: cv[`${h}-ft`], gain: greater ? cv[`${h}-ft`] - cv[h] : cv[h] - cv[`${h}-ft`], errCorr: errCorr[a][b] };
+  });
+  const ftCv = Object.fromEntries(names.filter((n) => n.endsWith("-ft")).map((n) => [n.slice(0, -3), cv[n]]));
+
   return {
     name: cfg.name,
     task: t.task,
@@ -96,12 +110,15 @@ export function gatherReport(cfg: Config, prepared?: Prepared): ReportData {
     k: cfg.folds.k,
     heads: names.map((h) => ({ name: h, cv: cv[h], folds: scores.heads[h].folds, seconds: scores.heads[h].seconds })),
     predCorr: correlationMatrix(preds),
-    errCorr: correlationMatrix(preds.map((q) => errors(t.task, q, t.y, t.c))),
+    errCorr,
     pairs: pairGains(names, preds, t.y, t.c, cfg.metric, greater),
     blends: blend ? Object.entries(blend.methods).map(([m, b]) => ({ method: m, oofScore: b.oofScore, nestedScore: b.nestedScore, weights: b.weights, chosen: m === blend.method })) : [],
     bestSingle: blend?.bestSingle ?? null,
     chosenBy: blend ? `${blend.method}, chosen by ${blend.chosenBy ?? "blend.method in the config"}` : null,
     folklore: folkloreCheck(cv, greater),
+    folkloreFinetuned: Object.keys(ftCv).length > 1 ? folkloreCheck(ftCv, greater) : null,
+    twins,
+    ablations: blend?.ablations ?? [],
     layerWeights,
     attentionExamples: examples,
     times,

@@ -89,7 +89,10 @@ export function renderReport(d: ReportData): string {
       return `<tr><th scope="row">${esc(h)}</th><td>${i + 1}</td><td class="${m === i + 1 ? "good" : "bad"}">${m}${m === i + 1 ? " ✔" : " ✘"}</td><td>${f(d.heads.find((x) => x.name === h)!.cv)}</td></tr>`;
     })
     .join("");
-  const claims = d.folklore.claims.map((c) => `<li class="${c.holds ? "good" : "bad"}">${c.holds ? "✔ holds" : "✘ does not hold"}: ${esc(c.better)} ${d.greater ? ">" : "<"} ${esc(c.worse)}</li>`).join("");
+  const twinRows = d.twins.map((w) => `<tr><th scope="row">${esc(w.head)}</th><td>${f(w.frozen)}</td><td>${f(w.finetuned)}</td><td class="${w.gain > 0 ? "good" : "bad"}">${w.gain > 0 ? "+" : ""}${f(w.gain)}</td><td>${f(w.errCorr, 3)}</td></tr>`).join("");
+  const ablationRows = d.ablations.map((a) => `<tr><th scope="row">without ${esc(a.without)}</th><td>${f(a.oofScore)}</td><td>${f(a.nestedScore)}</td></tr>`).join("");
+  const claimsOf = (c: ReportData["folklore"], suffix: string): string => c.claims.map((x) => `<li class="${x.holds ? "good" : "bad"}">${x.holds ? "✔ holds" : "✘ does not hold"}: ${esc(x.better + suffix)} ${d.greater ? ">" : "<"} ${esc(x.worse + suffix)}</li>`).join("");
+  const claims = claimsOf(d.folklore, "");
   const lw = d.layerWeights
     ? d.layerWeights.perFold[0]
         .map((_, l) => {
@@ -141,11 +144,16 @@ ${foldDots(d)}
 ${d.chosenBy ? `<p>Submitted: ${esc(d.chosenBy)}.</p>` : ""}
 ${bars(blendBars, (v) => f(v))}
 <p class="muted">The nested-CV score fits the blend on K−1 folds and scores the held-out fold: the number to trust.</p>
+${ablationRows ? `<h3>What each family adds</h3><p class="muted">The submitted method fitted again without a family of models, scored the same way.</p><div class="scroll"><table><thead><tr><th>blend</th><th>OOF (in-sample)</th><th>nested-CV</th></tr></thead><tbody>${ablationRows}</tbody></table></div>` : ""}
+
+${twinRows ? `<h2 id="finetuned">Frozen vs fine-tuned</h2><p class="muted">Each pooling head on the frozen backbone next to its twin trained with the top layers (<code>-ft</code>). A low error correlation means the twins also blend well.</p><div class="scroll"><table><thead><tr><th>head</th><th>frozen CV</th><th>fine-tuned CV</th><th>gain</th><th>error correlation</th></tr></thead><tbody>${twinRows}</tbody></table></div>` : ""}
 
 <h2 id="folklore">The folklore check</h2>
 <p>Claimed: attention &gt; weightedLayer &gt; mean &gt; max &gt; min. ${d.folklore.holdsAll ? '<b class="good">It holds on this data.</b>' : '<b class="bad">It does not fully hold on this data.</b>'}</p>
 <div class="scroll"><table><thead><tr><th>head</th><th>claimed rank</th><th>measured rank</th><th>CV ${esc(d.metric)}</th></tr></thead><tbody>${folkRows}</tbody></table></div>
 <ul>${claims}</ul>
+${d.folkloreFinetuned ? `<p>The same claims on the fine-tuned heads: ${d.folkloreFinetuned.holdsAll ? '<b class="good">they hold.</b>' : '<b class="bad">they do not fully hold.</b>'}</p><ul>${claimsOf(d.folkloreFinetuned, "-ft")}</ul>` : ""}
+<p class="muted">The lexical model (tfidf) and external models are not pooling heads and take no part in this check.</p>
 
 <h2 id="inside">Inside the heads</h2>
 ${d.layerWeights ? `<figure><figcaption>weightedLayer: learned layer weights (mean over folds, normalised by their sum)</figcaption>${bars(lw, (v) => v.toFixed(3), Math.min(0, ...lw.map((x) => x.value)))}</figure>` : ""}

@@ -54,6 +54,22 @@ describe("npm run oof with fine-tuned heads", () => {
     }
   });
 
+  it("joins the blend and the report: frozen vs fine-tuned side by side, and the blend without the -ft heads", async () => {
+    const r = await runPipelineAsync("blend", ["--config", comp.configFile, "--out", outA, "--submission", join(outA, "sub.csv"), ...ARGS, "--finetune.topLayers", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/oof: 15\/15 fold jobs already done/);
+    const b = JSON.parse(readFileSync(join(outA, "blend.json"), "utf8")) as { method: string; models: string[]; ablations: { without: string; models: string[]; nestedScore: number }[] };
+    expect(b.models).toEqual(HEADS.split(","));
+    const without = b.ablations.find((a) => a.without === "the fine-tuned heads")!;
+    expect(without.models).toEqual(["mean"]);
+    expect(r.stdout).toContain(`${b.method} without the fine-tuned heads: `);
+    const scores = JSON.parse(readFileSync(join(outA, "scores.json"), "utf8")) as { heads: Record<string, { cv: number }> };
+    const html = readFileSync(join(outA, "report.html"), "utf8");
+    expect(html).toContain("Frozen vs fine-tuned");
+    expect(html).toMatch(new RegExp(`<th scope="row">mean</th><td>${scores.heads.mean.cv.toFixed(4)}</td><td>${scores.heads["mean-ft"].cv.toFixed(4)}</td>`));
+    expect(html).toContain("without the fine-tuned heads");
+  }, 900_000);
+
   it("same config and seed → byte-identical -ft predictions with 1 worker as with 2", async () => {
     const outB = join(comp.root, "runB");
     cpSync(join(outA, "features"), join(outB, "features"), { recursive: true });
