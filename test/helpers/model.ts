@@ -6,7 +6,7 @@ import { prepareDefaultModel, locateWeights } from "../../src/backbone/prepareMo
 
 export const MODEL_DIR = join(PROJECT_ROOT, "models", "minilm-l6");
 
-/** The default model folder, built if a test runs before npm install's postinstall did. */
+/** The default model folder, built if no command has built it yet (the tests' global set-up does). */
 export function ensureModel(): string {
   prepareDefaultModel(MODEL_DIR);
   return MODEL_DIR;
