@@ -8,8 +8,7 @@ import type { HeadName } from "../config.js";
 import type { FeatureSplit } from "../features/store.js";
 import { fitStandardizer } from "../heads/linear.js";
 import { layerStats } from "../heads/layerRows.js";
-import { tokenStats } from "../heads/attention.js";
-import { TokenSource } from "../heads/tokenSource.js";
+import { TokenSource, tokenStats } from "../heads/tokenSource.js";
 
 /**
  * pmu / psd of the graph: per-feature mean and sd of the frozen pooled vectors (mean, max, min),

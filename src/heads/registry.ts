@@ -5,7 +5,7 @@
 import { finetunedHead, type Config, type ModelName } from "../config.js";
 import type { HeadTrainer } from "./types.js";
 import type { FeatureSplit } from "../features/store.js";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256 } from "../util/hash.js";
@@ -29,21 +29,35 @@ export async function trainerFor(model: ModelName): Promise<HeadTrainer> {
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The source files a model's results depend on (besides its options and the data). */
-function codeFiles(model: ModelName): string[] {
-  const dir = (d: string): string[] => readdirSync(join(SRC, d)).filter((f) => f.endsWith(".ts")).map((f) => join(SRC, d, f));
-  const shared = [join(SRC, "util/linalg.ts"), join(SRC, "validation/folds.ts"), join(SRC, "onnx/graphBuilder.ts")];
-  const own = finetunedHead(model) ? [...dir("heads"), ...dir("finetune")] : dir("heads");
-  return [...own, ...shared].sort();
+/** The module whose `train` a model runs. */
+function entry(model: ModelName): string {
+  return finetunedHead(model) ? "finetune/train.ts" : `heads/${model}.ts`;
+}
+
+/** Every source file `file` (relative to src/) imports, directly or not: the code its results depend on. */
+function localImports(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(join(SRC, file), "utf8");
+  // type-only imports change no behaviour
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?!type\s)[^;]*?from\s+"(\.{1,2}\/[^"]+)\.js"/g)) localImports(join(dirname(file), `${m[1]}.ts`), seen);
+  for (const m of text.matchAll(/import\("(\.{1,2}\/[^"]+)\.js"\)/g)) localImports(join(dirname(file), `${m[1]}.ts`), seen);
+  return seen;
+}
+
+/** The source files (relative to src/) a model's results depend on. */
+export function codeFiles(model: ModelName): string[] {
+  return [...localImports(entry(model))].sort();
 }
 
 /**
- * Fingerprint of the code that trains `model`, so that cached fold results are recomputed
- * whenever its training changes — no version to remember to bump — and only then (a change to
- * the fine-tuning code leaves the frozen heads' results cached).
+ * Fingerprint of the code that trains `model`: every source file its trainer imports, directly or
+ * not. Cached fold results are recomputed whenever that code changes — no version to remember to
+ * bump — and only then (a change to the attention head leaves the fine-tuned heads' results cached).
  */
 export function codeFingerprint(model: ModelName): string {
-  return sha256(codeFiles(model).map((f) => readFileSync(f, "utf8")).join("\0")).slice(0, 16);
+  const files = codeFiles(model);
+  return sha256(files.map((f) => `${f}\0${readFileSync(join(SRC, f), "utf8")}`).join("\0")).slice(0, 16);
 }
 
 /** The options a model's results depend on (so changing `finetune` never recomputes a frozen head). */

@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { readNpyInfo } from "../io/npy.js";
 import type { ArrayName, FeatureSplit } from "../features/store.js";
+import { halfsToFloats } from "../backbone/safetensors.js";
 
 export class TokenSource {
   private readonly fd: number;
@@ -46,4 +47,28 @@ export class TokenSource {
   close(): void {
     closeSync(this.fd);
   }
+}
+
+/** Per-feature mean and standard deviation of the token states of the given rows (float64 sums). */
+export function tokenStats(src: TokenSource, rows: Int32Array): { mu: Float32Array; sd: Float32Array } {
+  const H = src.H;
+  const s = new Float64Array(H), ss = new Float64Array(H);
+  let n = 0;
+  for (let i = 0; i < rows.length; i += 64) {
+    const part = rows.subarray(i, i + 64);
+    const b = src.batch(part);
+    const x = halfsToFloats(b.tokens);
+    for (let r = 0; r < b.mask.length; r++) {
+      if (!b.mask[r]) continue;
+      n++;
+      for (let j = 0; j < H; j++) {
+        const v = x[r * H + j];
+        s[j] += v;
+        ss[j] += v * v;
+      }
+    }
+  }
+  const mu = Float32Array.from(s, (v) => v / Math.max(1, n));
+  const sd = Float32Array.from(ss, (v, j) => Math.sqrt(Math.max(v / Math.max(1, n) - mu[j] * mu[j], 0)) || 1);
+  return { mu, sd };
 }
