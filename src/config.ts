@@ -6,25 +6,18 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "./util/errors.js";
+import { FINETUNED_NAMES, HEAD_NAMES, type FinetunedName, type HeadName } from "./heads/names.js";
 
 export type Task = "binary" | "multiclass" | "regression";
 export type MetricName = "auc" | "logloss" | "accuracy" | "rmse" | "mcrmse";
-export type HeadName = "mean" | "max" | "min" | "weightedLayer" | "attention";
-/** A pooling head trained together with the top transformer layers over the cached hidden state below them. */
-export type FinetunedName = `${HeadName}-ft`;
+export { FINETUNED_NAMES, HEAD_NAMES, finetunedHead, type FinetunedName, type HeadName } from "./heads/names.js";
+
 /** Everything `heads` may list: the frozen pooling heads and their fine-tuned twins. */
 export type ModelName = HeadName | FinetunedName;
 export type BlendMethod = "hillclimb" | "nnls" | "rank" | "stack";
 
-export const HEAD_NAMES: readonly HeadName[] = ["mean", "max", "min", "weightedLayer", "attention"];
-export const FINETUNED_NAMES: readonly FinetunedName[] = HEAD_NAMES.map((h) => `${h}-ft` as const);
 export const MODEL_NAMES: readonly ModelName[] = [...HEAD_NAMES, ...FINETUNED_NAMES];
 export const BLEND_METHODS: readonly BlendMethod[] = ["hillclimb", "nnls", "rank", "stack"];
-
-/** The frozen head a fine-tuned model trains (`mean-ft` → `mean`), or undefined for a frozen head. */
-export function finetunedHead(m: ModelName): HeadName | undefined {
-  return m.endsWith("-ft") ? (m.slice(0, -3) as HeadName) : undefined;
-}
 
 /** Training of the `<head>-ft` models (README "Fine-tuned heads"). */
 export interface FinetuneOptions {

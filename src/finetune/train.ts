@@ -5,7 +5,7 @@
  * Early stopping on a 10% split of the training rows (never the OOF fold); the best epoch is kept.
  * Single-threaded ONNX Runtime per job, so results are byte-identical whatever the worker count.
  */
-import { finetunedHead, type HeadName } from "../config.js";
+import { finetunedHead, type HeadName } from "../heads/names.js";
 import type { FeatureSources, FoldResult, FoldTask } from "../heads/types.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../backends/ort.js";
 import { TokenSource } from "../heads/tokenSource.js";
@@ -44,9 +44,16 @@ function epochBatches(lengths: ArrayLike<number>, fit: Int32Array, rows: number,
   return shuffled(out, seed * 31 + epoch);
 }
 
-/** One split's inputs: the cached layer's token states, and for weightedLayer the frozen layers' vectors. */
+/** Token states of layer L − k, padded per batch: read from the cache (TokenSource), or — in the benchmark — recomputed. */
+export interface HiddenStates {
+  length(row: number): number;
+  batch(rows: ArrayLike<number>): { tokens: Uint16Array; mask: Float32Array; T: number } | Promise<{ tokens: Uint16Array; mask: Float32Array; T: number }>;
+  close(): void;
+}
+
+/** One split's inputs: the layer's token states, and for weightedLayer the frozen layers' vectors. */
 interface SplitInputs {
-  hidden: TokenSource;
+  hidden: HiddenStates;
   frozen?: LayerRows;
 }
 
@@ -69,9 +76,9 @@ class FinetuneModel {
     return this.shapes.map(([n]) => n);
   }
 
-  private feeds(src: SplitInputs, rows: ArrayLike<number>): Feeds {
+  private async feeds(src: SplitInputs, rows: ArrayLike<number>): Promise<Feeds> {
     const { H } = this.spec;
-    const b = src.hidden.batch(rows);
+    const b = await src.hidden.batch(rows);
     const B = rows.length;
     const f: Feeds = { hidden: float16(b.tokens, [B, b.T, H]), mask: float32(b.mask, [B, b.T]), pmu: float32(this.stats.mu, [H]), psd: float32(this.stats.sd, [H]) };
     if (src.frozen) f.frozen = float32(src.frozen.read(rows), [B, src.frozen.count, H]);
@@ -82,7 +89,7 @@ class FinetuneModel {
   /** Gradients of the mean loss over `rows` (y: targets in model space, [rows × C]). */
   async gradients(src: SplitInputs, rows: Int32Array, y: Float32Array): Promise<{ loss: number; grads: Float32Array[] }> {
     const B = rows.length;
-    const out = await this.trainSess.run({ ...this.feeds(src, rows), y: float32(y, [B, this.spec.C]), rw: float32(new Float32Array(B).fill(1 / B), [B, 1]) });
+    const out = await this.trainSess.run({ ...(await this.feeds(src, rows)), y: float32(y, [B, this.spec.C]), rw: float32(new Float32Array(B).fill(1 / B), [B, 1]) });
     return { loss: f32(out.loss)[0], grads: this.names.map((n) => f32(out[`grad.${n}`])) };
   }
 
@@ -92,7 +99,7 @@ class FinetuneModel {
     const out = new Float64Array(rows.length * w);
     const lengths = Int32Array.from(rows, (r) => src.hidden.length(r));
     for (const batch of tokenBudgetBatches(lengthOrder(lengths), lengths, budget, 128)) {
-      const res = f32((await this.inferSess.run(this.feeds(src, batch.map((i) => rows[i])))).logits);
+      const res = f32((await this.inferSess.run(await this.feeds(src, batch.map((i) => rows[i])))).logits);
       batch.forEach((i, j) => out.set(res.subarray(j * w, j * w + w), i * w));
     }
     return out;
@@ -101,16 +108,23 @@ class FinetuneModel {
 
 }
 
-function openInputs(split: FeatureSources["train"], cached: number, head: HeadName, frozen: { array: "layers_cls" | "layers_mean"; from: number; count: number }): SplitInputs {
-  if (!split.hiddenLayers.includes(cached)) throw new UserError(`${split.dir}: holds no states of layer ${cached}, which finetune.topLayers needs; rerun npm run features (or npm run oof, which runs it)`);
+/** Where a split's states of layer `cached` come from: the feature export, unless the caller says otherwise. */
+export type HiddenSourceFactory = (split: FeatureSources["train"], layer: number) => HiddenStates;
+
+const fromCache: HiddenSourceFactory = (split, layer) => {
+  if (!split.hiddenLayers.includes(layer)) throw new UserError(`${split.dir}: holds no states of layer ${layer}, which finetune.topLayers needs; rerun npm run features (or npm run oof, which runs it)`);
+  return new TokenSource(split, hiddenArray(layer));
+};
+
+function openInputs(split: FeatureSources["train"], cached: number, head: HeadName, frozen: { array: "layers_cls" | "layers_mean"; from: number; count: number }, hidden: HiddenSourceFactory): SplitInputs {
   return {
-    hidden: new TokenSource(split, hiddenArray(cached)),
+    hidden: hidden(split, cached),
     ...(head === "weightedLayer" && frozen.count > 0 ? { frozen: new LayerRows(split, frozen.array, frozen.from, frozen.count) } : {}),
   };
 }
 
-/** Trains `<head>-ft` on one fold. */
-export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldResult> {
+/** Trains `<head>-ft` on one fold (`hidden`: where the layer's states come from; the benchmark recomputes them). */
+export async function train(sources: FeatureSources, t: FoldTask, hidden: HiddenSourceFactory = fromCache): Promise<FoldResult> {
   const t0 = performance.now();
   const head = finetunedHead(t.head);
   if (!head) throw new Error(`${t.head} is not a fine-tuned head`);
@@ -126,7 +140,7 @@ export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldR
     H: bert.hiddenSize, numHeads: bert.numHeads, inter: bert.intermediateSize, layers: k, eps: bert.layerNormEps,
     C: t.c, task: t.task, pooling: head, frozenLayers: frozen.count, layerSource: wl.source, training,
   });
-  const trainIn = openInputs(sources.train, cached, head, frozen), testIn = openInputs(sources.test, cached, head, frozen);
+  const trainIn = openInputs(sources.train, cached, head, frozen, hidden), testIn = openInputs(sources.test, cached, head, frozen, hidden);
   const [trainSess, inferSess] = await Promise.all([OrtSession.load(buildFinetuneGraph(spec(true)), { threads: 1 }), OrtSession.load(buildFinetuneGraph(spec(false)), { threads: 1 })]);
   try {
     const stats = pooledStats(head, sources.train, t.trainIdx, frozen);
@@ -167,18 +181,22 @@ interface FitOptions {
 }
 
 /** AdamW over the fit rows, early stopping on the stop rows; leaves the best epoch's parameters in the model. */
-async function fitAdamW(model: FinetuneModel, src: SplitInputs, fit: Int32Array, stop: Int32Array, groups: ParamGroup[], o: FitOptions): Promise<{ epochs: number; bestEpoch: number; stopLoss: number; steps: number }> {
+async function fitAdamW(model: FinetuneModel, src: SplitInputs, fit: Int32Array, stop: Int32Array, groups: ParamGroup[], o: FitOptions): Promise<{ epochs: number; bestEpoch: number; stopLoss: number; steps: number; epochSeconds: number[] }> {
   const t = o.task;
   const opt = new AdamW(model.params, groups, o.clip);
   const perEpoch = epochBatches(o.lengths, fit, o.batchRows, o.batchTokens, o.seed, 1).length;
   const schedule = { totalSteps: perEpoch * o.epochs, warmupSteps: Math.round(perEpoch * o.epochs * o.warmup) };
   let step = 0;
+  // the training steps' time per epoch (evaluation excluded): the benchmark's figure
+  const epochSeconds: number[] = [];
   const epoch = async (e: number): Promise<void> => {
+    const t0 = performance.now();
     for (const batch of epochBatches(o.lengths, fit, o.batchRows, o.batchTokens, o.seed, e)) {
       const { grads } = await model.gradients(src, batch, targetMatrix(batch, t.task, t.c, o.target));
       opt.step(grads, lrFactor(++step, schedule));
     }
+    epochSeconds.push(Math.round(performance.now() - t0) / 1000);
   };
   const r = await earlyStopping(model.params, o.epochs, o.patience, epoch, async () => taskLoss(t.task, await model.logits(src, stop, o.batchTokens * 2), stop, t.c, o.target));
-  return { ...r, steps: step };
+  return { ...r, steps: step, epochSeconds };
 }
