@@ -90,24 +90,26 @@ export function problemSize(train: FeatureSplit, test: FeatureSplit, classes: nu
 /**
  * A-priori seconds of one fold job on one core of a recent x86 CPU — only a starting point:
  * the progress line rescales each model's estimate by its own finished jobs. Coefficients come
- * from measured jobs (README "Performance").
+ * from jobs measured on the 2-core AVX-512 machine (README "Performance").
  */
 export function priorSeconds(model: ModelName, s: ProblemSize, cfg: Config): number {
   const H = s.hidden, c = Math.max(1, s.classes);
+  // forward passes over the OOF fold and the test rows, and the early-stopping rows each epoch
+  const inferTokens = (epochs: number): number => 0.2 * s.tokens + s.testTokens + 0.08 * s.tokens * epochs;
   const head = finetunedHead(model);
   if (head) {
-    // forward + backward of topLayers layers (≈ 3 × 24·H² FLOPs per token each), per epoch, plus inference of valid and test rows
-    const perToken = 72 * H * H * cfg.finetune.topLayers;
-    return (perToken * (s.tokens * cfg.finetune.epochs + s.testTokens)) / 40e9 + 5;
+    // forward + backward of topLayers layers ≈ 72·H² FLOPs per token each, over the fit rows (72% of train) per epoch
+    const k = cfg.finetune.topLayers, e = cfg.finetune.epochs;
+    return (72 * H * H * k * (0.72 * s.tokens * e) + 24 * H * H * k * inferTokens(e)) / 100e9 + 3;
   }
   switch (model) {
     case "attention":
-      // ≈ 6 epochs of 4·H² FLOPs per token forward + backward, plus inference
-      return (8 * H * H * (6 * s.tokens + s.testTokens)) / 40e9 + 2;
+      // ≈ 2 epochs of 8·H² FLOPs per token forward + backward, plus inference
+      return (8 * H * H * 2 * 0.72 * s.tokens + 4 * H * H * inferTokens(2)) / 100e9 + 1;
     case "weightedLayer":
-      return (30 * s.rows * H * c * 8) / 1e9 + 1;
+      return (30 * s.rows * H * c * 8) / 2.5e9 + 0.5;
     default:
-      // ≈ 1,000 L-BFGS evaluations over two thirds of the training rows, two products each
-      return (1000 * 0.53 * s.rows * H * c * 4) / 30e9 + 0.3;
+      // ≈ 1,500 L-BFGS evaluations over two thirds of the training rows, two float64 products each
+      return (1500 * 4 * 0.53 * s.rows * H * c) / 25e9 + 0.5;
   }
 }
