@@ -7,16 +7,17 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "./util/errors.js";
 import { FINETUNED_NAMES, HEAD_NAMES, type FinetunedName, type HeadName } from "./heads/names.js";
+import { parseTfidfOptions, type TfidfOptions } from "./lexical/options.js";
 
 export type Task = "binary" | "multiclass" | "regression";
 export type MetricName = "auc" | "logloss" | "accuracy" | "rmse" | "mcrmse";
 export { FINETUNED_NAMES, HEAD_NAMES, finetunedHead, type FinetunedName, type HeadName } from "./heads/names.js";
 
-/** Everything `heads` may list: the frozen pooling heads and their fine-tuned twins. */
-export type ModelName = HeadName | FinetunedName;
+/** Everything `heads` may list: the frozen pooling heads, their fine-tuned twins, and the lexical model. */
+export type ModelName = HeadName | FinetunedName | "tfidf";
 export type BlendMethod = "hillclimb" | "nnls" | "rank" | "stack";
 
-export const MODEL_NAMES: readonly ModelName[] = [...HEAD_NAMES, ...FINETUNED_NAMES];
+export const MODEL_NAMES: readonly ModelName[] = [...HEAD_NAMES, ...FINETUNED_NAMES, "tfidf"];
 export const BLEND_METHODS: readonly BlendMethod[] = ["hillclimb", "nnls", "rank", "stack"];
 
 /** Training of the `<head>-ft` models (README "Fine-tuned heads"). */
@@ -58,7 +59,7 @@ export interface Config {
   folds: { k: number; seed: number };
   backbone: { model: string; maxLength: number; batchTokens: number; threads: number; chunkRows: number };
   heads: ModelName[];
-  headOptions: { weightedLayer: { layerStart: number; source: "cls" | "mean" }; workers: number; seed: number };
+  headOptions: { weightedLayer: { layerStart: number; source: "cls" | "mean" }; tfidf: TfidfOptions; workers: number; seed: number };
   finetune: FinetuneOptions;
   /** `auto`: submit the method with the best nested-CV score */
   blend: { method: BlendMethod | "auto"; rounds: number; bags: number };
@@ -92,7 +93,7 @@ const DEFAULTS: Json = {
   data: { id: "id", group: null },
   folds: { k: 5, seed: 42 },
   backbone: { model: "models/minilm-l6", maxLength: 256, batchTokens: 2048, threads: 0, chunkRows: 1024 },
-  heads: [...HEAD_NAMES],
+  heads: [...HEAD_NAMES, "tfidf"],
   headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
   finetune: { ...FINETUNE_DEFAULTS },
   blend: { method: "auto", rounds: 100, bags: 0 },
@@ -175,6 +176,7 @@ export function resolveConfig(c: Json, file: string): Config {
     heads: uniqueHeads(heads.map((h, i) => oneOf(typeof h === "string" ? h.trim() : h, `heads[${i}]`, MODEL_NAMES)), bad),
     headOptions: {
       weightedLayer: { layerStart: num(wl.layerStart ?? 4, "headOptions.weightedLayer.layerStart", 0), source: oneOf(wl.source ?? "cls", "headOptions.weightedLayer.source", ["cls", "mean"] as const) },
+      tfidf: parseTfidfOptions(ho.tfidf, bad),
       workers: num(ho.workers ?? 0, "headOptions.workers", 0),
       seed: num(ho.seed ?? 42, "headOptions.seed", 0),
     },

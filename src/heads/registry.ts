@@ -12,6 +12,13 @@ import { sha256 } from "../util/hash.js";
 
 export async function trainerFor(model: ModelName): Promise<HeadTrainer> {
   if (finetunedHead(model)) return (await import("../finetune/train.js")).train;
+  if (model === "tfidf") {
+    const { train } = await import("../lexical/model.js");
+    return (sources, t) => {
+      if (!sources.lexical) throw new Error("tfidf: no n-gram counts were handed to the job");
+      return train(sources.lexical, t, t.options.tfidf);
+    };
+  }
   switch (model) {
     case "mean":
       return (await import("./mean.js")).train;
@@ -31,6 +38,7 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The module whose `train` a model runs. */
 function entry(model: ModelName): string {
+  if (model === "tfidf") return "lexical/model.ts";
   return finetunedHead(model) ? "finetune/train.ts" : `heads/${model}.ts`;
 }
 
@@ -67,6 +75,7 @@ export function modelOptions(cfg: Config, model: ModelName): Record<string, unkn
     seed: cfg.headOptions.seed,
     ...(head === "weightedLayer" ? { weightedLayer: cfg.headOptions.weightedLayer } : {}),
     ...(finetunedHead(model) ? { finetune: cfg.finetune } : {}),
+    ...(model === "tfidf" ? { tfidf: cfg.headOptions.tfidf } : {}),
   };
 }
 
@@ -103,6 +112,9 @@ export function priorSeconds(model: ModelName, s: ProblemSize, cfg: Config): num
     return (72 * H * H * k * (0.72 * s.tokens * e) + 24 * H * H * k * inferTokens(e)) / 100e9 + 3;
   }
   switch (model) {
+    case "tfidf":
+      // ≈ 30 passes per λ over ~2,500 stored n-grams per 200 tokens, 3 inner folds × 6 λ, one multiply-add per class
+      return ((30 * 18 * 0.67 * s.tokens * 12.5 * c) / 0.5e9) * (c > 1 ? 2 : 1) + 1;
     case "attention":
       // ≈ 2 epochs of 8·H² FLOPs per token forward + backward, plus inference
       return (8 * H * H * 2 * 0.72 * s.tokens + 4 * H * H * inferTokens(2)) / 100e9 + 1;

@@ -1,11 +1,14 @@
 /** What every pooling head's trainer receives and returns for one fold. */
 import type { FinetuneOptions, ModelName, Task } from "../config.js";
+import type { LexicalCorpus } from "../lexical/corpus.js";
+import type { TfidfOptions } from "../lexical/options.js";
 import type { FeatureSplit } from "../features/store.js";
 
-/** Features of the competition, opened from the feature export. */
+/** Features of the competition, opened from the feature export, and the texts' n-gram counts (when the lexical model runs). */
 export interface FeatureSources {
   train: FeatureSplit;
   test: FeatureSplit;
+  lexical?: LexicalCorpus;
 }
 
 export interface FoldTask {
@@ -23,6 +26,7 @@ export interface FoldTask {
   options: {
     weightedLayer: { layerStart: number; source: "cls" | "mean" };
     finetune: FinetuneOptions;
+    tfidf: TfidfOptions;
     /** the backbone's model folder (the fine-tuned heads start from its weights) */
     modelDir: string;
   };

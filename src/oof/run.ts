@@ -25,6 +25,7 @@ import { rowsWhere, takeRows } from "../util/rows.js";
 import { checkpoint } from "../util/faults.js";
 import { Progress, fmtSecs, info } from "../util/progress.js";
 import type { WorkerInput } from "./worker.js";
+import { buildCorpus, corpusBytes, type LexicalCorpus } from "../lexical/corpus.js";
 
 /** Everything validated up front, before any long work. */
 export interface Prepared {
@@ -60,6 +61,14 @@ export function prepare(cfg: Config): Prepared {
     folds = stratifiedFolds(targets.strata, cfg.folds.k, cfg.folds.seed);
   }
   return { cfg, train, test, sample, testRowOf, targets, folds };
+}
+
+/** The n-gram counts of every train and test text, for the lexical model's fold jobs. */
+function countNgrams(p: Prepared, cfg: Config): LexicalCorpus {
+  const t0 = performance.now();
+  const corpus = buildCorpus(p.train.texts, p.test.texts, cfg.headOptions.tfidf);
+  info(`tfidf: n-grams of ${p.train.texts.length + p.test.texts.length} texts counted in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(corpusBytes(corpus) / 2 ** 20).toFixed(0)} MiB, shared by the fold jobs)`);
+  return corpus;
 }
 
 export interface HeadScores {
@@ -110,10 +119,16 @@ export async function runOof(cfg: Config): Promise<OofResult> {
       const task: FoldTask = {
         head, fold: f, task: targets.task, c: targets.c, y: targets.y, strata: targets.strata,
         trainIdx: rowsWhere(folds, (x) => x !== f), validIdx: rowsWhere(folds, (x) => x === f),
-        seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, modelDir: cfg.backbone.model },
+        seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model },
       };
       jobs.push({ id, model: head, prior: priorSeconds(head, size, cfg), input: { trainDir, testDir, task } });
     }
+  const lexicalJobs = jobs.filter((j) => j.model === "tfidf");
+  if (lexicalJobs.length) {
+    // counted once in this thread; every job gets the same shared arrays
+    const lexical = countNgrams(p, cfg);
+    for (const j of lexicalJobs) j.input.lexical = lexical;
+  }
   // the longest jobs first, so that the quick ones fill in around them at the end
   jobs.sort((a, b) => b.prior - a.prior);
   const workers = cfg.headOptions.workers || availableParallelism();
