@@ -23,6 +23,7 @@ main(async () => {
     scaleRows: a.quick ? [250, 500, 1000] : [1000, 2000, 4000, 8000],
     scaleLengths: [64, 128, 256, 512],
     scaleLengthRows: a.quick ? 250 : 1000,
+    tfidfRows: a.quick ? 2000 : 10000,
     workDir: join(PROJECT_ROOT, ".cache", "bench"),
     out: join(PROJECT_ROOT, "bench", "results.json"),
   });

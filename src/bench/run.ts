@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildImdbCompetition, imdbRows } from "../data/bundled.js";
-import { resolveConfig, PROJECT_ROOT, type Config } from "../config.js";
+import { resolveConfig, FINETUNE_DEFAULTS, PROJECT_ROOT, type Config } from "../config.js";
 import { Backbone } from "../backbone/backbone.js";
 import { featurePassSplit } from "../features/pass.js";
 import { runFeatures } from "../features/run.js";
@@ -14,6 +14,8 @@ import { FeatureSplit } from "../features/store.js";
 import { runOof } from "../oof/run.js";
 import { runBlend } from "../ensemble/run.js";
 import { prepareBaselineModel, runTransformersJs } from "./transformersBaseline.js";
+import { finetuneEpochBench, type FinetuneEpochBench } from "./finetuneBench.js";
+import { runTfidfBench, tfidfBenchTable, type TfidfBenchResult } from "./tfidfBench.js";
 import { info } from "../util/progress.js";
 
 export interface BenchOptions {
@@ -23,6 +25,8 @@ export interface BenchOptions {
   scaleRows: number[];
   scaleLengths: number[];
   scaleLengthRows: number;
+  /** IMDB reviews for the tfidf vs scikit-learn comparison */
+  tfidfRows: number;
   workDir: string;
   out: string;
 }
@@ -43,7 +47,8 @@ function config(dir: string, name: string, maxLength: number, threads: number): 
       backbone: { model: join(PROJECT_ROOT, "models/minilm-l6"), maxLength, batchTokens: 2048, threads, chunkRows: 1024 },
       heads: ["mean", "max", "min", "weightedLayer", "attention"],
       headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
-      blend: { method: "hillclimb", rounds: 100, bags: 0 },
+      finetune: { ...FINETUNE_DEFAULTS },
+      blend: { method: "auto", rounds: 100, bags: 0 },
       out: join(dir, "run"),
       submission: join(dir, "submission.csv"),
     },
@@ -122,6 +127,14 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   const bl = await runBlend(cfg);
   const blendSeconds = (performance.now() - t0) / 1000;
 
+  info(`bench: one epoch of mean-ft (top ${cfg.finetune.topLayers} layers) over the cache vs recomputing the bottom layers`);
+  const ftCfg = { ...cfg, heads: [...cfg.heads, "mean-ft" as const] };
+  const ftFeatures = await runFeatures(ftCfg);
+  const finetune = { ...(await finetuneEpochBench(ftCfg)), featurePassTrainSeconds: ftFeatures.splits[0].seconds };
+
+  info(`bench: tfidf vs scikit-learn on ${o.tfidfRows} IMDB reviews (same options, folds and grid)`);
+  const tfidf = await runTfidfBench({ rows: o.tfidfRows, workDir: join(o.workDir, "tfidf") });
+
   const backbone = await Backbone.load(cfg.backbone.model, o.maxLength, o.threads);
   const all = imdbRows();
   const byRows: { rows: number; seconds: number; tokens: number }[] = [];
@@ -151,7 +164,9 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
     ratio: tjs.seconds / pbSeconds,
     int8: int8 && { ...int8, ratioToTransformersJs: tjs.seconds / int8.seconds },
     flops: { perTokenDense: f.dense, perTokenAttentionAtMeanLength: f.attention, achievedGflops: ((f.dense + f.attention) * tokens) / fwd / 1e9 },
-    heads: { secondsPerHead: heads, total: headsTotal, wall: oof.trainSeconds, backboneSeconds: pbSeconds },
+    heads: { secondsPerHead: heads, total: headsTotal, wall: oof.trainSeconds, backboneSeconds: pbSeconds, cpuRatioToBackbone: headsTotal / pbSeconds },
+    finetune,
+    tfidf,
     blend: { seconds: blendSeconds, perMethod: Object.fromEntries(Object.entries(bl.results).map(([m, r]) => [m, r.seconds])) },
     scaling: { byRows, byLength, lengthRows: o.scaleLengthRows },
     peakRssMB: process.resourceUsage().maxRSS / 1024,
@@ -170,7 +185,9 @@ export function benchTable(r: Record<string, unknown>): string {
     ratio: number;
     int8: { seconds: number; tokensPerSecond: number; meanCosineToFp32: number; ratioToTransformersJs: number } | null;
     flops: { perTokenDense: number; perTokenAttentionAtMeanLength: number; achievedGflops: number };
-    heads: { secondsPerHead: Record<string, number>; total: number; wall: number; backboneSeconds: number };
+    heads: { secondsPerHead: Record<string, number>; total: number; wall: number; backboneSeconds: number; cpuRatioToBackbone: number };
+    finetune: FinetuneEpochBench & { featurePassTrainSeconds: number };
+    tfidf: TfidfBenchResult;
     blend: { seconds: number };
     scaling: { byRows: { rows: number; seconds: number; tokens: number }[]; byLength: { maxLength: number; seconds: number; tokens: number }[]; lengthRows: number };
     peakRssMB: number;
@@ -188,6 +205,10 @@ export function benchTable(r: Record<string, unknown>): string {
   L.push(`stages: ${Object.entries(x.poolblend.stages).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}; mean pooling vs transformers.js on the ${x.transformersJs.comparedRows} untruncated texts: max |diff| ${x.transformersJs.meanMaxAbsDiffToPoolblend.toExponential(1)} (truncated texts differ: transformers.js 4.3 drops the final [SEP] when it truncates)`);
   L.push(`FLOPs/token: ${(x.flops.perTokenDense / 1e6).toFixed(1)} M dense + ${(x.flops.perTokenAttentionAtMeanLength / 1e6).toFixed(1)} M attention at the mean length; achieved ${x.flops.achievedGflops.toFixed(1)} GFLOP/s`);
   L.push(`heads (5 folds each, CPU seconds): ${Object.entries(x.heads.secondsPerHead).map(([h, s]) => `${h} ${s.toFixed(1)}`).join(", ")}; total ${x.heads.total.toFixed(1)} s, wall ${x.heads.wall.toFixed(1)} s vs backbone ${x.heads.backboneSeconds.toFixed(1)} s`);
+  L.push(`heads' CPU time / backbone feature pass: ${x.heads.cpuRatioToBackbone.toFixed(2)}×`);
+  const ft = x.finetune;
+  L.push(`one epoch of mean-ft (top ${ft.topLayers} layers, ${ft.fitRows} rows): ${ft.cachedEpochSeconds.toFixed(1)} s over the cache vs ${ft.recomputedEpochSeconds.toFixed(1)} s recomputing the bottom layers every batch (${ft.speedup.toFixed(2)}× faster); the backbone's full forward pass over all train rows: ${ft.featurePassTrainSeconds.toFixed(1)} s`);
+  L.push("", tfidfBenchTable(x.tfidf), "");
   L.push(`blend (all methods with nested CV): ${x.blend.seconds.toFixed(1)} s; peak RSS ${x.peakRssMB.toFixed(0)} MB`);
   L.push(`time vs rows: ${x.scaling.byRows.map((s) => `${s.rows} → ${s.seconds.toFixed(1)} s`).join(", ")}`);
   L.push(`time vs maxLength (${x.scaling.lengthRows} rows): ${x.scaling.byLength.map((s) => `${s.maxLength} → ${s.seconds.toFixed(1)} s (${s.tokens} tokens)`).join(", ")}`);
