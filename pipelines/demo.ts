@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from "../src/config.js";
 
 main(async () => {
   if (!process.argv.includes("--config")) process.argv.push("--config", join(PROJECT_ROOT, "ensemble.config.json"));
-  const { cfg, argv } = await parseCommand("demo", "features → oof → blend → submission on the bundled UCI sentiment competition.");
+  const { cfg, argv } = await parseCommand("demo", "features → oof → blend → submission on the bundled UCI sentiment competition: the five pooling heads, their fine-tuned twins (one layer, two epochs: README \"The demo\") and tfidf.");
   await lockRunDir(cfg.out, { wait: argv.wait === true });
   const t0 = performance.now();
   const b = await runBlend(cfg);
@@ -19,7 +19,8 @@ main(async () => {
   const hidden = holdoutScore(cfg, p.targets, p.test.ids, b.chosen.test);
   if (hidden !== undefined) {
     lines.push(`hidden test ${cfg.metric}: blend (${b.chosen.method}) ${hidden.toFixed(5)}`);
-    for (const h of cfg.heads) lines.push(`hidden test ${cfg.metric}: ${h.padEnd(13)} ${holdoutScore(cfg, p.targets, p.test.ids, b.oof.test[h]!)!.toFixed(5)}`);
+    const w = Math.max(...cfg.heads.map((h) => h.length));
+    for (const h of cfg.heads) lines.push(`hidden test ${cfg.metric}: ${h.padEnd(w)} ${holdoutScore(cfg, p.targets, p.test.ids, b.oof.test[h]!)!.toFixed(5)}`);
   }
   lines.push(`submission: ${b.submission}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   lines.push(`report: ${writeReport(cfg, p)}`);
