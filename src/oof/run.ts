@@ -88,6 +88,80 @@ export interface OofResult {
   trainSeconds: number;
 }
 
+/** A fold job waiting to run. */
+type Job = PoolJob<WorkerInput> & PlannedJob & { fold: number };
+
+/**
+ * A job's id: model, fold, and a key of what its result depends on — the features, targets and
+ * folds, and only its own model's options and code — so that a result is reused exactly when valid.
+ */
+function jobIds(cfg: Config, p: Prepared, fTrain: FeatureSplit, fTest: FeatureSplit): (m: ModelName, fold: number) => string {
+  const t = p.targets;
+  const data = {
+    train: sha256(fTrain.manifest.rowHashes.join()), test: sha256(fTest.manifest.rowHashes.join()), model: fTrain.manifest.onnxSha256,
+    maxLength: fTrain.manifest.maxLength, y: sha256(new Uint8Array(t.y.buffer)), folds: sha256(new Uint8Array(p.folds.buffer)), task: t.task, c: t.c,
+  };
+  const keys = new Map(cfg.heads.map((m) => [m, sha256(JSON.stringify({ data, code: codeFingerprint(m), options: modelOptions(cfg, m) })).slice(0, 16)]));
+  return (m, fold) => `${m}-${fold}-${keys.get(m)}`;
+}
+
+/**
+ * Runs the jobs on the workers, longest first so that the quick ones fill in around them at the
+ * end, with a progress line whose ETA knows each model's cost (schedule.ts); `save` sees each result.
+ */
+async function trainJobs(jobs: Job[], workers: number, total: number, doneBefore: number, save: (id: string, r: FoldResult) => void): Promise<void> {
+  jobs.sort((a, b) => b.prior - a.prior);
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const clock = new JobClock(jobs, Math.min(workers, Math.max(1, jobs.length)));
+  // the rate counts only this run's jobs, so a resumed run's ETA is not flattered by finished ones
+  const progress = new Progress("oof", jobs.length, "fold jobs");
+  let done = 0;
+  const report = (last = ""): void => {
+    const now = performance.now();
+    const late = clock.overdue(now).map((o) => `${byId.get(o.id)!.model} fold ${byId.get(o.id)!.fold} running ${fmtSecs(o.elapsed)}, estimated ${fmtSecs(o.estimate)}`);
+    progress.update(done, [`(${doneBefore + done}/${total} in all${last})`, ...late].join("; "), clock.eta(now));
+  };
+  const ticker = setInterval(report, 1000);
+  try {
+    await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
+      save(id, r);
+      done++;
+      clock.finished(id, r.seconds);
+      report(`; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s`);
+    }, (id) => clock.started(id, performance.now()));
+  } finally {
+    clearInterval(ticker);
+  }
+  progress.done();
+}
+
+/** Each model's OOF rows from its fold jobs, its test predictions averaged over folds, and its scores. */
+function collect(cfg: Config, p: Prepared, result: (m: ModelName, fold: number) => FoldResult): Pick<OofResult, "heads" | "oof" | "test"> {
+  const { targets, folds } = p;
+  const K = cfg.folds.k, n = targets.n, c = targets.c, nTest = p.test.ids.length;
+  const out: Pick<OofResult, "heads" | "oof" | "test"> = { heads: {}, oof: {}, test: {} };
+  for (const head of cfg.heads) {
+    const oof = new Float64Array(n * c), test = new Float64Array(nTest * c);
+    const foldScores: number[] = [];
+    const infos: Record<string, Json>[] = [];
+    let seconds = 0;
+    for (let f = 0; f < K; f++) {
+      const r = result(head, f);
+      const valid = rowsWhere(folds, (x) => x === f);
+      valid.forEach((row, i) => oof.set(r.oof.subarray(i * c, i * c + c), row * c));
+      for (let i = 0; i < test.length; i++) test[i] += r.test[i] / K;
+      foldScores.push(score(cfg.metric, takeRows(targets.y, valid, targets.task === "regression" ? c : 1), r.oof, c));
+      infos.push(r.info);
+      seconds += r.seconds;
+    }
+    for (const a of [oof, test]) if (!a.every(Number.isFinite)) throw new Error(`${head}: non-finite predictions`);
+    out.oof[head] = oof;
+    out.test[head] = test;
+    out.heads[head] = { cv: score(cfg.metric, targets.y, oof, c), folds: foldScores, seconds, info: infos };
+  }
+  return out;
+}
+
 export async function runOof(cfg: Config): Promise<OofResult> {
   const p = prepare(cfg);
   const features = await runFeatures(cfg);
@@ -97,17 +171,11 @@ export async function runOof(cfg: Config): Promise<OofResult> {
   const fTrain = FeatureSplit.open(trainDir), fTest = FeatureSplit.open(testDir);
   const jobsDir = join(cfg.out, "oof", ".jobs");
   mkdirSync(jobsDir, { recursive: true });
-  // a job's result is reusable only for the same features, targets, folds, and its own model's options and code
-  const data = {
-    train: sha256(fTrain.manifest.rowHashes.join()), test: sha256(fTest.manifest.rowHashes.join()), model: fTrain.manifest.onnxSha256,
-    maxLength: fTrain.manifest.maxLength, y: sha256(new Uint8Array(targets.y.buffer)), folds: sha256(new Uint8Array(folds.buffer)), task: targets.task, c: targets.c,
-  };
-  const keys = new Map(cfg.heads.map((m) => [m, sha256(JSON.stringify({ data, code: codeFingerprint(m), options: modelOptions(cfg, m) })).slice(0, 16)]));
-  const jobId = (m: ModelName, f: number): string => `${m}-${f}-${keys.get(m)}`;
-  const size = problemSize(fTrain, fTest, targets.c);
-  const jobs: (PoolJob<WorkerInput> & PlannedJob)[] = [];
-  const results = new Map<string, FoldResult>();
+  const jobId = jobIds(cfg, p, fTrain, fTest);
   const jobFile = (id: string): string => join(jobsDir, `${id}.json`);
+  const results = new Map<string, FoldResult>();
+  const size = problemSize(fTrain, fTest, targets.c);
+  const jobs: Job[] = [];
   for (const head of cfg.heads)
     for (let f = 0; f < K; f++) {
       const id = jobId(head, f);
@@ -121,7 +189,7 @@ export async function runOof(cfg: Config): Promise<OofResult> {
         trainIdx: rowsWhere(folds, (x) => x !== f), validIdx: rowsWhere(folds, (x) => x === f),
         seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model },
       };
-      jobs.push({ id, model: head, prior: priorSeconds(head, size, cfg), input: { trainDir, testDir, task } });
+      jobs.push({ id, model: head, fold: f, prior: priorSeconds(head, size, cfg), input: { trainDir, testDir, task } });
     }
   const lexicalJobs = jobs.filter((j) => j.model === "tfidf");
   if (lexicalJobs.length) {
@@ -129,58 +197,17 @@ export async function runOof(cfg: Config): Promise<OofResult> {
     const lexical = countNgrams(p, cfg);
     for (const j of lexicalJobs) j.input.lexical = lexical;
   }
-  // the longest jobs first, so that the quick ones fill in around them at the end
-  jobs.sort((a, b) => b.prior - a.prior);
-  const workers = cfg.headOptions.workers || availableParallelism();
-  const t0 = performance.now();
   const total = cfg.heads.length * K;
-  let done = results.size;
-  if (done) info(`oof: ${done}/${total} fold jobs already done, resuming`);
-  const clock = new JobClock(jobs, Math.min(workers, Math.max(1, jobs.length)));
-  // the rate counts only this run's jobs, so a resumed run's ETA is not flattered by finished ones
-  const progress = new Progress("oof", jobs.length, "fold jobs");
-  const report = (last = ""): void => {
-    const now = performance.now();
-    const late = clock.overdue(now).map((o) => `${o.id.replace(/-[0-9a-f]{16}$/, "").replace(/-(\d+)$/, " fold $1")} running ${fmtSecs(o.elapsed)}, estimated ${fmtSecs(o.estimate)}`);
-    progress.update(done - (total - jobs.length), [`(${done}/${total} in all${last})`, ...late].join("; "), clock.eta(now));
-  };
-  const ticker = setInterval(report, 1000);
-  try {
-    await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
-      results.set(id, r);
-      writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
-      checkpoint("train-job");
-      done++;
-      clock.finished(id, r.seconds);
-      report(`; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s`);
-    }, (id) => clock.started(id, performance.now()));
-  } finally {
-    clearInterval(ticker);
-  }
-  progress.done();
+  if (results.size) info(`oof: ${results.size}/${total} fold jobs already done, resuming`);
+  const t0 = performance.now();
+  await trainJobs(jobs, cfg.headOptions.workers || availableParallelism(), total, results.size, (id, r) => {
+    results.set(id, r);
+    writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
+    checkpoint("train-job");
+  });
   const trainSeconds = (performance.now() - t0) / 1000;
 
-  const n = targets.n, c = targets.c, nTest = p.test.ids.length;
-  const out: OofResult = { prepared: p, features, heads: {}, oof: {}, test: {}, trainSeconds };
-  for (const head of cfg.heads) {
-    const oof = new Float64Array(n * c), test = new Float64Array(nTest * c);
-    const foldScores: number[] = [];
-    const infos: Record<string, Json>[] = [];
-    let seconds = 0;
-    for (let f = 0; f < K; f++) {
-      const r = results.get(jobId(head, f))!;
-      const valid = rowsWhere(folds, (x) => x === f);
-      valid.forEach((row, i) => oof.set(r.oof.subarray(i * c, i * c + c), row * c));
-      for (let i = 0; i < test.length; i++) test[i] += r.test[i] / K;
-      foldScores.push(score(cfg.metric, takeRows(targets.y, valid, targets.task === "regression" ? c : 1), r.oof, c));
-      infos.push(r.info);
-      seconds += r.seconds;
-    }
-    for (const a of [oof, test]) if (!a.every(Number.isFinite)) throw new Error(`${head}: non-finite predictions`);
-    out.oof[head] = oof;
-    out.test[head] = test;
-    out.heads[head] = { cv: score(cfg.metric, targets.y, oof, c), folds: foldScores, seconds, info: infos };
-  }
+  const out: OofResult = { prepared: p, features, trainSeconds, ...collect(cfg, p, (m, f) => results.get(jobId(m, f))!) };
   writeOofOutputs(out);
   return out;
 }
