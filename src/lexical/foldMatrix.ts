@@ -6,7 +6,7 @@
  * Cells are float32 (the cache below holds them so; decoded rows are rounded the same way, so
  * results never depend on the cache budget).
  */
-import { countAt, decodeRow, type EncodedBlock } from "./csr.js";
+import { decodeRow, type EncodedBlock } from "./csr.js";
 import type { FoldVocab } from "./vocabulary.js";
 
 /** Where one row's cells are: idx / val [start .. end) (the matrix's own arrays, or scratch). */
@@ -52,31 +52,20 @@ export class FoldMatrix implements SparseRows {
     this.invNorm = blocks.map((b, k) => this.norms(b, vocabs[k], nDocs));
   }
 
-  private tfOf(b: EncodedBlock, e: number): number {
-    const byte = b.counts[e];
-    return byte < 255 ? this.tf[byte] : this.tfOfCount(countAt(b, e, byte));
-  }
-
   private tfOfCount(c: number): number {
     return this.sublinear ? 1 + Math.log(c) : c;
   }
 
+  /** Once per fold and block, so it decodes through decodeRow; the hot row() inlines the decoding. */
   private norms(b: EncodedBlock, v: FoldVocab, nDocs: number): Float64Array {
-    const out = new Float64Array(nDocs);
-    const g = b.gaps, idf = v.idf;
+    const out = new Float64Array(nDocs), idf = v.idf;
+    const ids = new Int32Array(b.maxRowNnz), cnt = new Int32Array(b.maxRowNnz);
     for (let doc = 0; doc < nDocs; doc++) {
-      let q = b.bytePtr[doc], id = -1, s = 0;
-      for (let e = b.entryPtr[doc], end = b.entryPtr[doc + 1]; e < end; e++) {
-        let x = g[q++], gap = x & 127, shift = 7;
-        while (x > 127) {
-          x = g[q++];
-          gap |= (x & 127) << shift;
-          shift += 7;
-        }
-        id += gap;
-        const w = idf[id];
+      let s = 0;
+      for (let e = 0, n = decodeRow(b, doc, ids, cnt); e < n; e++) {
+        const w = idf[ids[e]];
         if (w !== 0) {
-          const t = this.tfOf(b, e) * w;
+          const t = this.tfOfCount(cnt[e]) * w;
           s += t * t;
         }
       }
