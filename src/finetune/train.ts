@@ -141,7 +141,9 @@ export async function train(sources: FeatureSources, t: FoldTask, hidden: Hidden
     C: t.c, task: t.task, pooling: head, frozenLayers: frozen.count, layerSource: wl.source, training,
   });
   const trainIn = openInputs(sources.train, cached, head, frozen, hidden), testIn = openInputs(sources.test, cached, head, frozen, hidden);
-  const [trainSess, inferSess] = await Promise.all([OrtSession.load(buildFinetuneGraph(spec(true)), { threads: 1 }), OrtSession.load(buildFinetuneGraph(spec(false)), { threads: 1 })]);
+  // one thread per job on the CPU; on a machine with ONNX Runtime's CUDA provider installed the same graphs train there
+  const session = { threads: 1, preferCuda: true };
+  const [trainSess, inferSess] = await Promise.all([OrtSession.load(buildFinetuneGraph(spec(true)), session), OrtSession.load(buildFinetuneGraph(spec(false)), session)]);
   try {
     const stats = pooledStats(head, sources.train, t.trainIdx, frozen);
     const model = new FinetuneModel(spec(true), trainSess, inferSess, stats, (name, n) => Float32Array.from(pretrained.get(name) ?? initParam(name, n, bert.hiddenSize, t.seed)));
@@ -157,7 +159,7 @@ export async function train(sources: FeatureSources, t: FoldTask, hidden: Hidden
     const budget = o.batchTokens * 2;
     const oof = toOutput(await model.logits(trainIn, t.validIdx, budget));
     const test = toOutput(await model.logits(testIn, Int32Array.from({ length: sources.test.rows }, (_, i) => i), budget));
-    return { head: t.head, fold: t.fold, oof, test, seconds: (performance.now() - t0) / 1000, info: { topLayers: k, ...r } };
+    return { head: t.head, fold: t.fold, oof, test, seconds: (performance.now() - t0) / 1000, info: { topLayers: k, provider: trainSess.provider, ...r } };
   } finally {
     for (const s of [trainIn, testIn]) {
       s.hidden.close();
