@@ -9,12 +9,12 @@ import { shuffled } from "../../src/util/random.js";
 describe("npm run blend", () => {
   let comp: TempCompetition;
   let extOof: string, extTest: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     comp = makeSentimentCompetition(120, 30);
     // a sample_submission in a different row order than test.csv, with an id that looks numeric
     const sample = readCsv(join(comp.dataDir, "sample_submission.csv"));
     writeCsv(join(comp.dataDir, "sample_submission.csv"), sample.header, shuffled(sample.rows, 3));
-    const r = runPipeline("oof", ["--config", comp.configFile, "--heads", "mean,max,attention"]);
+    const r = await runPipeline("oof", ["--config", comp.configFile, "--heads", "mean,max,attention"]);
     expect(r.code).toBe(0);
     // an "external model": the max head's predictions, rows shuffled
     const oof = readCsv(join(comp.root, "runs/t/oof/max.csv"));
@@ -25,8 +25,8 @@ describe("npm run blend", () => {
     writeCsv(extTest, ["id", "label"], shuffled(test.rows, 2));
   }, 600_000);
 
-  it("writes a submission with the sample's header, ids and order exactly, and blend.json", () => {
-    const r = runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--oof", extOof, "--test", extTest, "--blend.method", "nnls"]);
+  it("writes a submission with the sample's header, ids and order exactly, and blend.json", async () => {
+    const r = await runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--oof", extOof, "--test", extTest, "--blend.method", "nnls"]);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/nnls \*/);
@@ -49,8 +49,8 @@ describe("npm run blend", () => {
     expect(scores.external["ext:ext_oof"].cv).toBe(scores.heads.max.cv);
   });
 
-  it("blend.method auto (the default) submits the method with the best nested-CV score and says so", () => {
-    const r = runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--blend.method", "auto"]);
+  it("blend.method auto (the default) submits the method with the best nested-CV score and says so", async () => {
+    const r = await runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--blend.method", "auto"]);
     expect(r.code).toBe(0);
     const b = JSON.parse(readFileSync(join(comp.root, "runs/t/blend.json"), "utf8")) as { method: string; chosenBy: string; nestedScore: number; methods: Record<string, { nestedScore: number }> };
     const best = Math.max(...Object.values(b.methods).map((m) => m.nestedScore));
@@ -66,19 +66,19 @@ describe("npm run blend", () => {
     ["a missing row", (t: string[][]) => t.slice(1), /ext_oof\.csv: column "id": id "\d+" of the train set \(OOF\) is missing/],
     ["a NaN", (t: string[][]) => t.map((r, i) => (i === 4 ? [r[0], "NaN"] : r)), /ext_oof\.csv: row 6, column "label": not a finite number: "NaN"/],
     ["an unknown id", (t: string[][]) => [...t, ["zzz", "0.5"]], /ext_oof\.csv: row \d+, column "id": id "zzz" is not in the train set \(OOF\)/],
-  ])("external OOF with %s is a clear error naming the file", (_n, edit, re) => {
+  ])("external OOF with %s is a clear error naming the file", async (_n, edit, re) => {
     const t = readCsv(extOof);
     const copy = join(comp.root, "bad", "ext_oof.csv");
     writeCsv(copy, t.header, edit(t.rows));
-    const r = runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--oof", copy, "--test", extTest]);
+    const r = await runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--oof", copy, "--test", extTest]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(re);
   });
 
-  it("external OOF with the wrong column is a clear error", () => {
+  it("external OOF with the wrong column is a clear error", async () => {
     const copy = join(comp.root, "bad", "wrongcol.csv");
     writeFileSync(copy, readFileSync(extOof, "utf8").replace("id,label", "id,prediction"));
-    const r = runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--oof", copy, "--test", extTest]);
+    const r = await runPipeline("blend", ["--config", comp.configFile, "--heads", "mean,max,attention", "--oof", copy, "--test", extTest]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/wrongcol\.csv: row 1, column "label": prediction column not found/);
   });

@@ -125,13 +125,13 @@ describe("kill -9 and resume", () => {
   it("a run killed mid-pass resumes and ends byte-identical to an uninterrupted run", async () => {
     const comp = makeSentimentCompetition(150, 10);
     const outA = join(comp.root, "runA"), outB = join(comp.root, "runB");
-    const clean = runPipeline("features", ["--config", comp.configFile, "--out", outA]);
+    const clean = await runPipeline("features", ["--config", comp.configFile, "--out", outA]);
     expect(clean.code).toBe(0);
     const work = join(outB, "features", ".work", "train");
     const k = await runAndKill("features", ["--config", comp.configFile, "--out", outB], () => existsSync(work) && readdirSync(work).filter((f) => f.startsWith("part-")).length >= 3);
     expect(k.killed).toBe(true);
     expect(existsSync(join(outB, "features", "train", "manifest.json"))).toBe(false);
-    const resumed = runPipeline("features", ["--config", comp.configFile, "--out", outB]);
+    const resumed = await runPipeline("features", ["--config", comp.configFile, "--out", outB]);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/features train: 150 rows, \d+ computed, 0 reused, (4[8-9]|[5-9]\d|1[0-4]\d) resumed/);
     const noTiming = (h: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(h).filter(([k]) => !k.endsWith("timing.json")));
@@ -147,14 +147,14 @@ describe("bad input", () => {
     ["unterminated quote", (d: string) => writeFileSync(join(d, "train.csv"), 'id,text,label\n1,"abc,0\n'), /train\.csv: row 2, column "text": unterminated quoted field/],
     ["invalid UTF-8", (d: string) => writeFileSync(join(d, "test.csv"), Buffer.from([0x69, 0x64, 0x2c, 0x74, 0x65, 0x78, 0x74, 0x0a, 0x31, 0x2c, 0xff, 0x0a])), /test\.csv: row 2, column "text": invalid UTF-8/],
     ["missing file", (d: string) => rmSync(join(d, "train.csv")), /train\.csv: file not found/],
-  ])("%s: one-line error naming file, row, column; exit 2; earlier export untouched", (_name, breakIt, re) => {
+  ])("%s: one-line error naming file, row, column; exit 2; earlier export untouched", async (_name, breakIt, re) => {
     const comp = makeSentimentCompetition(12, 4);
-    const ok = runPipeline("features", ["--config", comp.configFile]);
+    const ok = await runPipeline("features", ["--config", comp.configFile]);
     expect(ok.code).toBe(0);
     const out = join(comp.root, "runs", "t", "features");
     const before = treeHashes(out);
     breakIt(comp.dataDir);
-    const bad = runPipeline("features", ["--config", comp.configFile]);
+    const bad = await runPipeline("features", ["--config", comp.configFile]);
     expect(bad.code).toBe(2);
     const lines = bad.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);

@@ -9,7 +9,7 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
-import { runPipelineAsync, runAndKill, treeHashes } from "../helpers/run.js";
+import { runPipeline, runAndKill, treeHashes } from "../helpers/run.js";
 import { readCsv } from "../../src/io/csv.js";
 import { FeatureSplit } from "../../src/features/store.js";
 
@@ -18,7 +18,7 @@ const ARGS = ["--folds.k", "3", "--heads", HEADS, "--finetune.epochs", "2", "--f
 
 let comp: TempCompetition;
 let outA: string;
-const run = (out: string, extra: string[] = [], topLayers = 1) => runPipelineAsync("oof", ["--config", comp.configFile, "--out", out, ...ARGS, "--finetune.topLayers", String(topLayers), ...extra]);
+const run = (out: string, extra: string[] = [], topLayers = 1) => runPipeline("oof", ["--config", comp.configFile, "--out", out, ...ARGS, "--finetune.topLayers", String(topLayers), ...extra]);
 const predictions = (out: string): Record<string, string> => Object.fromEntries(Object.entries(treeHashes(out)).filter(([k]) => k.startsWith("oof/") || k.startsWith("test/")));
 const jobFiles = (out: string): string[] => readdirSync(join(out, "oof", ".jobs")).filter((f) => f.endsWith(".json"));
 
@@ -55,7 +55,7 @@ describe("npm run oof with fine-tuned heads", () => {
   });
 
   it("joins the blend and the report: frozen vs fine-tuned side by side, and the blend without the -ft heads", async () => {
-    const r = await runPipelineAsync("blend", ["--config", comp.configFile, "--out", outA, "--submission", join(outA, "sub.csv"), ...ARGS, "--finetune.topLayers", "1"]);
+    const r = await runPipeline("blend", ["--config", comp.configFile, "--out", outA, "--submission", join(outA, "sub.csv"), ...ARGS, "--finetune.topLayers", "1"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/oof: 15\/15 fold jobs already done/);
     const b = JSON.parse(readFileSync(join(outA, "blend.json"), "utf8")) as { method: string; models: string[]; ablations: { without: string; models: string[]; nestedScore: number }[] };
@@ -104,7 +104,7 @@ describe("npm run oof with fine-tuned heads", () => {
     expect(added).toHaveLength(12);
     expect(readFileSync(join(outD, "oof", "mean.csv"))).toEqual(readFileSync(join(outA, "oof", "mean.csv")));
     // and dropping the -ft heads needs no backbone pass at all: the export holds more than asked
-    const r2 = await runPipelineAsync("oof", ["--config", comp.configFile, "--out", outD, "--folds.k", "3", "--heads", "mean"]);
+    const r2 = await runPipeline("oof", ["--config", comp.configFile, "--out", outD, "--folds.k", "3", "--heads", "mean"]);
     expect(r2.stderr).toMatch(/features train: 150 rows unchanged, cached \(0 forward passes/);
   }, 900_000);
 });

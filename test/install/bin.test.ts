@@ -29,10 +29,10 @@ describe("npx poolblend", () => {
     for (const cmd of listed) expect(PKG.scripts[cmd], cmd).toBe(`node --import tsx pipelines/${cmd}.ts`);
   });
 
-  it("a command's --help is the npm script's help", () => {
+  it("a command's --help is the npm script's help", async () => {
     for (const cmd of ["oof", "prepare-model"]) {
       const viaBin = runBin([cmd, "--help"]);
-      const direct = runPipeline(cmd, ["--help"]);
+      const direct = await runPipeline(cmd, ["--help"]);
       expect(viaBin.code, cmd).toBe(0);
       expect(viaBin.stdout, cmd).toBe(direct.stdout);
       expect(viaBin.stdout, cmd).toMatch(/Options:/);
@@ -55,10 +55,10 @@ describe("npx poolblend", () => {
     expect(oof.rows[0]![0]).toBe("000000");
   }, 300_000);
 
-  it("passes the command's exit code and message through", () => {
+  it("passes the command's exit code and message through", async () => {
     const missing = join(ROOT, "no-such-folder", "config.json");
     const viaBin = runBin(["oof", "--config", missing]);
-    const direct = runPipeline("oof", ["--config", missing]);
+    const direct = await runPipeline("oof", ["--config", missing]);
     expect(direct.code).toBe(2);
     expect(viaBin.code).toBe(2);
     expect(viaBin.stderr).toBe(direct.stderr);

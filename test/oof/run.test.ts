@@ -10,10 +10,10 @@ const FAST = ["--folds.k", "3"];
 describe("npm run oof on real sentences", () => {
   let comp: TempCompetition;
   let outA: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     comp = makeSentimentCompetition(150, 30);
     outA = join(comp.root, "runA");
-    const r = runPipeline("oof", ["--config", comp.configFile, "--out", outA, ...FAST, "--headOptions.workers", "2"]);
+    const r = await runPipeline("oof", ["--config", comp.configFile, "--out", outA, ...FAST, "--headOptions.workers", "2"]);
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
   }, 600_000);
@@ -38,10 +38,10 @@ describe("npm run oof on real sentences", () => {
     for (const r of test.rows) expect(Number(r[1])).toBeGreaterThanOrEqual(0);
   });
 
-  it("same config and seed → byte-identical outputs, whatever the number of workers", () => {
+  it("same config and seed → byte-identical outputs, whatever the number of workers", async () => {
     const outB = join(comp.root, "runB");
     cpSync(join(outA, "features"), join(outB, "features"), { recursive: true });
-    const r = runPipeline("oof", ["--config", comp.configFile, "--out", outB, ...FAST, "--headOptions.workers", "1"]);
+    const r = await runPipeline("oof", ["--config", comp.configFile, "--out", outB, ...FAST, "--headOptions.workers", "1"]);
     expect(r.code).toBe(0);
     const a = treeHashes(outA), b = treeHashes(outB);
     for (const f of Object.keys(a).filter((k) => k.startsWith("oof/") || k.startsWith("test/"))) expect(b[f], f).toBe(a[f]);
@@ -53,7 +53,7 @@ describe("npm run oof on real sentences", () => {
     const jobs = join(outC, "oof", ".jobs");
     const k = await runAndKill("oof", ["--config", comp.configFile, "--out", outC, ...FAST], () => existsSync(jobs) && readdirSync(jobs).filter((f) => f.endsWith(".json")).length >= 4);
     expect(k.killed).toBe(true);
-    const r = runPipeline("oof", ["--config", comp.configFile, "--out", outC, ...FAST]);
+    const r = await runPipeline("oof", ["--config", comp.configFile, "--out", outC, ...FAST]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/oof: ([4-9]|1[0-4])\/15 fold jobs already done, resuming/);
     const a = treeHashes(outA), c = treeHashes(outC);
@@ -71,10 +71,10 @@ describe("oof: bad input stops before any long work", () => {
     ["group column missing", () => {}, ["--data.group", "speaker"], /train\.csv: row 1, column "speaker": column not found/],
     ["unknown head", () => {}, ["--heads", "mean,cls"], /config\.json: "heads\[1\]" must be one of mean, max, min, weightedLayer, attention/],
   ];
-  it.each(cases)("%s", (_n, breakIt, args, re) => {
+  it.each(cases)("%s", async (_n, breakIt, args, re) => {
     const c = makeSentimentCompetition(12, 4);
     breakIt(c);
-    const r = runPipeline("oof", ["--config", c.configFile, ...args]);
+    const r = await runPipeline("oof", ["--config", c.configFile, ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(re);

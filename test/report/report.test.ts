@@ -33,9 +33,9 @@ describe("diversity math", () => {
 
 describe("report.html in headless Chromium", () => {
   let comp: TempCompetition;
-  beforeAll(() => {
+  beforeAll(async () => {
     comp = makeSentimentCompetition(120, 30);
-    const r = runPipeline("blend", ["--config", comp.configFile]);
+    const r = await runPipeline("blend", ["--config", comp.configFile]);
     expect(r.code).toBe(0);
   }, 600_000);
 

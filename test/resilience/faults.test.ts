@@ -20,9 +20,9 @@ const outputs = (out: string): Record<string, string> => {
   return Object.fromEntries(Object.entries(all).filter(([k]) => /^(features\/|oof\/|test\/|sub\.csv)/.test(k) && !k.endsWith("timing.json")));
 };
 
-beforeAll(() => {
+beforeAll(async () => {
   comp = makeSentimentCompetition(60, 20);
-  const r = runPipeline("blend", args(join(comp.root, "clean")));
+  const r = await runPipeline("blend", args(join(comp.root, "clean")));
   expect(r.code).toBe(0);
 }, 600_000);
 
@@ -36,11 +36,11 @@ describe("kill -9 at every stage, then rerun: byte-identical outputs", () => {
     ["while training the heads", "train-job#4"],
     ["while writing the OOF files", "rename:mean.csv"],
     ["while writing the submission", "rename:sub.csv"],
-  ])("%s (%s)", (_what, fault) => {
+  ])("%s (%s)", async (_what, fault) => {
     const out = join(comp.root, `fault-${fault.replace(/[^a-z0-9]/gi, "_")}`);
-    const killed = spawnSync(process.execPath, pipelineArgv("blend", args(out)), { cwd: ROOT, env: { ...process.env, POOLBLEND_FAULT: fault }, encoding: "utf8" });
+    const killed = await runPipeline("blend", args(out), { POOLBLEND_FAULT: fault });
     expect(killed.signal).toBe("SIGKILL");
-    const again = runPipeline("blend", args(out));
+    const again = await runPipeline("blend", args(out));
     expect(again.stderr).not.toMatch(/error/i);
     expect(again.code).toBe(0);
     expect(outputs(out)).toEqual(outputs(join(comp.root, "clean")));
@@ -53,7 +53,7 @@ describe("two runs on the same run folder", () => {
     const first = spawn(process.execPath, pipelineArgv("blend", args(out)), { cwd: ROOT, stdio: "ignore" });
     const done = new Promise<number | null>((res) => first.on("exit", (c) => res(c)));
     while (!existsSync(join(out, ".lock"))) await new Promise((r) => setTimeout(r, 20));
-    const second = runPipeline("blend", args(out));
+    const second = await runPipeline("blend", args(out));
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/twice: another poolblend run \(pid \d+\) is using this run folder; wait for it to finish or stop it/);
     expect(await done).toBe(0);
@@ -88,35 +88,35 @@ describe("changed inputs invalidate exactly what they must", () => {
 });
 
 describe("output folder problems", () => {
-  it("an output path that cannot be a folder is a clear error, exit non-zero", () => {
+  it("an output path that cannot be a folder is a clear error, exit non-zero", async () => {
     const file = join(comp.root, "a-file");
     writeFileSync(file, "x");
-    const r = runPipeline("features", ["--config", comp.configFile, "--out", join(file, "run")]);
+    const r = await runPipeline("features", ["--config", comp.configFile, "--out", join(file, "run")]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/a-file\/run: cannot create the run folder \(ENOTDIR\)$/);
   });
 
   /** Runs `fn` on a fresh tmpfs of `size` (resizable with `resize`); skipped without the right to mount. */
-  function onTmpfs(name: string, size: string, fn: (mnt: string, resize: (size: string) => void) => void): void {
+  async function onTmpfs(name: string, size: string, fn: (mnt: string, resize: (size: string) => void) => Promise<void>): Promise<void> {
     const mnt = join(comp.root, name);
     mkdirSync(mnt);
     if (spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt]).status !== 0) return;
     try {
-      fn(mnt, (sz) => spawnSync("mount", ["-o", `remount,size=${sz}`, mnt]));
+      await fn(mnt, (sz) => spawnSync("mount", ["-o", `remount,size=${sz}`, mnt]));
     } finally {
       spawnSync("umount", [mnt]);
     }
   }
 
-  it("a full disk is a clear error; freeing space and rerunning resumes to the same result", () => {
-    onTmpfs("tiny", "600k", (mnt, resize) => {
+  it("a full disk is a clear error; freeing space and rerunning resumes to the same result", async () => {
+    await onTmpfs("tiny", "600k", async (mnt, resize) => {
       const out = join(mnt, "run");
-      const r = runPipeline("features", ["--config", comp.configFile, "--out", out]);
+      const r = await runPipeline("features", ["--config", comp.configFile, "--out", out]);
       expect(r.code).toBe(3);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr).toMatch(/poolblend: disk full: ENOSPC/);
       resize("20m");
-      const again = runPipeline("features", ["--config", comp.configFile, "--out", out]);
+      const again = await runPipeline("features", ["--config", comp.configFile, "--out", out]);
       expect(again.code).toBe(0);
       const clean = outputs(join(comp.root, "clean"));
       const got = outputs(out);
@@ -124,21 +124,21 @@ describe("output folder problems", () => {
     });
   });
 
-  it("a disk that fills while the heads' results are saved: disk full, exit 3, and the rerun ends identical", () => {
-    onTmpfs("tiny-oof", "20m", (mnt, resize) => {
+  it("a disk that fills while the heads' results are saved: disk full, exit 3, and the rerun ends identical", async () => {
+    await onTmpfs("tiny-oof", "20m", async (mnt, resize) => {
       const out = join(mnt, "run");
-      expect(runPipeline("features", args(out)).code).toBe(0);
+      expect((await runPipeline("features", args(out))).code).toBe(0);
       // leave a few pages free: the features fit, the fold jobs' result files do not
       const st = statfsSync(mnt);
       resize(`${Math.ceil(((st.blocks - st.bfree) * st.bsize) / 1024) + 8}k`);
-      const r = runPipeline("oof", args(out));
+      const r = await runPipeline("oof", args(out));
       // before the pool waited for busy workers, this run often died of SIGABRT instead
       expect(r.code, r.stderr).toBe(3);
       // the cached-features lines, then one line for the failure: no stack
       expect(r.stderr.trim().split("\n").at(-1)).toMatch(/^poolblend: disk full: ENOSPC/);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
       resize("40m");
-      expect(runPipeline("blend", args(out)).code).toBe(0);
+      expect((await runPipeline("blend", args(out))).code).toBe(0);
       expect(outputs(out)).toEqual(outputs(join(comp.root, "clean")));
     });
   });

@@ -97,9 +97,9 @@ const CASES: Case[] = [
 describe("hostile inputs", () => {
   it("the corpus has at least 20 cases", () => expect(CASES.length).toBeGreaterThanOrEqual(20));
 
-  it.each(CASES.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+  it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
     const { cfg, root } = comp(c.files, c.over);
-    const r = runPipeline(c.cmd, ["--config", cfg]);
+    const r = await runPipeline(c.cmd, ["--config", cfg]);
     if (c.expect instanceof RegExp) {
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -119,14 +119,14 @@ describe("hostile inputs", () => {
 });
 
 describe("property: random ids and texts survive read → run → write byte-exact", () => {
-  it("through a real feature pass and the OOF files", () => {
+  it("through a real feature pass and the OOF files", async () => {
     const text = fc.string({ unit: "grapheme", minLength: 0, maxLength: 30 });
     const id = fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 });
-    fc.assert(
-      fc.property(fc.uniqueArray(id, { minLength: 6, maxLength: 6 }), fc.array(text, { minLength: 6, maxLength: 6 }), (ids, texts) => {
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(id, { minLength: 6, maxLength: 6 }), fc.array(text, { minLength: 6, maxLength: 6 }), async (ids, texts) => {
         const train = formatCsv(["id", "text", "label"], ids.map((x, i) => [x, texts[i], i % 2]));
         const { cfg, root } = comp({ train, test: base().test, sample: base().sample });
-        const r = runPipeline("oof", ["--config", cfg]);
+        const r = await runPipeline("oof", ["--config", cfg]);
         expect(r.code).toBe(0);
         expect(readCsv(join(root, "runs/h/oof/mean.csv")).rows.map((x) => x[0])).toEqual(ids);
         const m = JSON.parse(readFileSync(join(root, "runs/h/features/train/manifest.json"), "utf8")) as { rowHashes: string[] };

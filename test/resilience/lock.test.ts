@@ -11,7 +11,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
-import { runPipeline, runPipelineAsync, treeHashes, pipelineArgv, ROOT, type RunResult } from "../helpers/run.js";
+import { runPipeline, treeHashes, pipelineArgv, ROOT, type RunResult } from "../helpers/run.js";
 import { MODEL_DIR } from "../helpers/model.js";
 import { STALE_MS } from "../../src/util/lock.js";
 
@@ -115,14 +115,14 @@ async function startHolder(dir: string, ms: number, mode: "idle" | "busy", wrap:
   return { child, stderr: () => err };
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   comp = makeSentimentCompetition(120, 30, {
     heads: ["mean", "max"],
     folds: { k: 3, seed: 1 },
     backbone: { model: MODEL_DIR, maxLength: 32, batchTokens: 1024, chunkRows: 8 },
     headOptions: { workers: 1 },
   });
-  const r = runPipeline("blend", args(join(comp.root, "clean")));
+  const r = await runPipeline("blend", args(join(comp.root, "clean")));
   expect(r.code, r.stderr).toBe(0);
 }, 300_000);
 
@@ -136,7 +136,7 @@ describe.concurrent("kill -9 of the whole npm run process group, then an immedia
       () => !existsSync(join(out, "features", "test", "manifest.json")),
     );
     expect(midway).toBe(true);
-    const r = await runPipelineAsync("features", args(out));
+    const r = await runPipeline("features", args(out));
     expectProceeded(r);
     expect(r.stderr).toMatch(tookOverAtOnce("features"));
     expect(r.stderr).toMatch(/features train: 120 rows, \d+ computed, 0 reused, [1-9]\d* resumed/);
@@ -152,7 +152,7 @@ describe.concurrent("kill -9 of the whole npm run process group, then an immedia
       () => !existsSync(join(out, "scores.json")),
     );
     expect(midway).toBe(true);
-    const r = await runPipelineAsync("oof", args(out));
+    const r = await runPipeline("oof", args(out));
     expectProceeded(r);
     expect(r.stderr).toMatch(tookOverAtOnce("oof"));
     expect(r.stderr).toMatch(/oof: [2-6]\/6 fold jobs already done, resuming/);
@@ -167,7 +167,7 @@ describe.concurrent("kill -9 of the whole npm run process group, then an immedia
       () => !existsSync(join(out, "sub.csv")) && !existsSync(join(out, "blend.json")),
     );
     expect(midway).toBe(true);
-    const r = await runPipelineAsync("blend", args(out));
+    const r = await runPipeline("blend", args(out));
     expectProceeded(r);
     expect(r.stderr).toMatch(tookOverAtOnce("blend"));
     expect(r.stderr).toMatch(/oof: 6\/6 fold jobs already done, resuming/);
@@ -189,7 +189,7 @@ describe.concurrent("a dead holder never blocks", () => {
       process.kill(pid, "SIGKILL");
       const state = (): string => readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "")[0];
       await until(() => state() === "Z", "the holder to become a zombie");
-      const r = await runPipelineAsync("oof", args(out));
+      const r = await runPipeline("oof", args(out));
       expect(state(), "still a zombie while the rerun ran").toBe("Z");
       expectProceeded(r);
       expect(r.stderr).toMatch(tookOverAtOnce("oof", String(pid)));
@@ -213,7 +213,7 @@ describe.concurrent("a dead holder never blocks", () => {
     writeFileSync(join(out, ".lock", "owner.json"), JSON.stringify(owner));
     writeFileSync(join(out, ".lock", "heartbeat"), "");
     const t0 = Date.now();
-    const r = await runPipelineAsync("features", args(out));
+    const r = await runPipeline("features", args(out));
     expectProceeded(r);
     if (how === "at once") expect(r.stderr).toMatch(tookOverAtOnce("oof", String(pid)));
     else {
@@ -231,7 +231,7 @@ describe.concurrent("a dead holder never blocks", () => {
   ])("the PID-file .lock of an older poolblend (%s) does not block at all", async (_what, pid) => {
     const out = withFeatures(`oldlock-${pid}`);
     writeFileSync(join(out, ".lock"), String(pid));
-    const r = await runPipelineAsync("features", args(out));
+    const r = await runPipeline("features", args(out));
     expectProceeded(r);
     expect(r.stderr).not.toMatch("heartbeat");
     expect(existsSync(join(out, ".lock"))).toBe(false);
@@ -264,8 +264,8 @@ describe.concurrent("a live holder is never taken for a dead one", () => {
       holderEnded = true;
       return e;
     });
-    const waiter = runPipelineAsync("features", [...args(out), "--wait"]).then((r) => ({ ...r, holderEndedFirst: holderEnded }));
-    const second = await runPipelineAsync("features", args(out));
+    const waiter = runPipeline("features", [...args(out), "--wait"]).then((r) => ({ ...r, holderEndedFirst: holderEnded }));
+    const second = await runPipeline("features", args(out));
     expect(second.code).toBe(2);
     expect(second.stderr.trim().split("\n")).toHaveLength(1);
     expect(second.stderr).toMatch(`poolblend: ${out}: another poolblend run (pid ${holder.child.pid}) is using this run folder; wait for it to finish or stop it, or rerun with --wait to queue behind it (npm run `);
@@ -286,7 +286,7 @@ describe.concurrent("a live holder is never taken for a dead one", () => {
       const [holds, tries] = holderUsesLink ? [link, real] : [real, link];
       const holder = await startHolder(holds, 60_000, "idle");
       try {
-        const r = await runPipelineAsync("features", args(tries));
+        const r = await runPipeline("features", args(tries));
         expect(r.code).toBe(2);
         expect(r.stderr).toMatch(`poolblend: ${tries}: another poolblend run (pid ${holder.child.pid}) is using this run folder`);
       } finally {
@@ -329,14 +329,14 @@ describe.concurrent("a live holder is never taken for a dead one", () => {
     try {
       const pid = await lockHolderPid(out);
       expect(pid, "the holder's pid in its own namespace").toBe(1);
-      const r = await runPipelineAsync("features", args(out));
+      const r = await runPipeline("features", args(out));
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(`another poolblend run (pid 1) is using this run folder`);
     } finally {
       process.kill(-holder.child.pid!, "SIGKILL");
     }
     await exited(holder.child);
-    const again = await runPipelineAsync("features", args(out));
+    const again = await runPipeline("features", args(out));
     expectProceeded(again);
     // the kernel cannot vouch across PID namespaces: the heartbeat decides
     expect(again.stderr).toMatch(`pid 1 (npm run `);

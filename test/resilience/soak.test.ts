@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImdbCompetition } from "../../src/data/bundled.js";
 import { readCsv } from "../../src/io/csv.js";
-import { runPipelineAsync } from "../helpers/run.js";
+import { runPipeline } from "../helpers/run.js";
 
 const N = Number(process.env.POOLBLEND_SOAK ?? 0);
 const RSS_BOUND_MB = Number(process.env.POOLBLEND_SOAK_RSS_MB ?? 4096);
@@ -37,7 +37,7 @@ describe.skipIf(!N)("soak: IMDB at scale with bounded memory", () => {
     writeFileSync(config, JSON.stringify({ name: "soak", data: { dir: "data", id: "id", text: ["text"], target: ["label"] }, task: "binary", metric: "auc", heads: HEADS }));
     const figures: string[] = [];
     for (const cmd of ["features", "oof", "blend"]) {
-      const r = await runPipelineAsync(cmd, ["--config", config, "--submission", join(root, "submission.csv")]);
+      const r = await runPipeline(cmd, ["--config", config, "--submission", join(root, "submission.csv")]);
       expect(r.code, r.stderr).toBe(0);
       const rss = peakRssMb(r.stderr);
       figures.push(`${cmd}: ${r.stderr.trim().split("\n").at(-1)}`);
