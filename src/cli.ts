@@ -8,6 +8,7 @@ import { basename, resolve } from "node:path";
 import { loadConfig, type Config } from "./config.js";
 import { exitOnError } from "./util/errors.js";
 import { fmtSecs, info } from "./util/progress.js";
+import { peakRssMB } from "./util/peakRss.js";
 
 const RESERVED = new Set(["_", "$0", "config", "help", "version", "oof", "test", "wait"]);
 
@@ -52,7 +53,7 @@ export function main(fn: () => Promise<void>): void {
   const setupFirst = SETUP_FIRST.has(cmd) && !process.argv.includes("--help");
   (setupFirst ? import("./setup.js").then((s) => s.ensureSetup()).then(fn) : fn()).then(
     () => {
-      info(`${cmd}: finished in ${fmtSecs((performance.now() - t0) / 1000)}, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+      info(`${cmd}: finished in ${fmtSecs((performance.now() - t0) / 1000)}, peak RSS ${peakRssMB().toFixed(0)} MB`);
       process.exit(0);
     },
     (e) => exitOnError(e),

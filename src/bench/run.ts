@@ -17,6 +17,7 @@ import { prepareBaselineModel, runTransformersJs } from "./transformersBaseline.
 import { finetuneEpochBench, type FinetuneEpochBench } from "./finetuneBench.js";
 import { runTfidfBench, tfidfBenchTable, type TfidfBenchResult } from "./tfidfBench.js";
 import { info } from "../util/progress.js";
+import { peakRssMB } from "../util/peakRss.js";
 
 export interface BenchOptions {
   rows: number;
@@ -169,7 +170,7 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
     tfidf,
     blend: { seconds: blendSeconds, perMethod: Object.fromEntries(Object.entries(bl.results).map(([m, r]) => [m, r.seconds])) },
     scaling: { byRows, byLength, lengthRows: o.scaleLengthRows },
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakRssMB: peakRssMB(),
   };
   mkdirSync(join(o.out, ".."), { recursive: true });
   writeFileSync(o.out, JSON.stringify(results, null, 2) + "\n");

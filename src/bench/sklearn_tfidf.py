@@ -30,6 +30,18 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
 
+def peak_rss_mb():
+    """This process's own peak (VmHWM): getrusage's maxrss carries the parent's peak across fork and exec."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def block(kind, o, opts, ncols):
     """One vectoriser with poolblend's options; several text columns are analysed one by one."""
     analyzer = "word" if kind == "word" else "char_wb"
@@ -90,7 +102,7 @@ def main():
     print(json.dumps({
         "version": sklearn.__version__, "seconds": seconds, "cpuSeconds": time.process_time() - c0,
         "rowsPerSecond": len(docs) / seconds, "cv": roc_auc_score(y, oof), "lambdas": chosen, "fits": fits,
-        "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peakRssMB": peak_rss_mb(),
     }))
 
 

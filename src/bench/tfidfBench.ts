@@ -16,6 +16,7 @@ import { TFIDF_DEFAULTS, type TfidfOptions } from "../lexical/options.js";
 import { rowsWhere } from "../util/rows.js";
 import { stratifiedFolds } from "../validation/folds.js";
 import { auc } from "../validation/metrics.js";
+import { peakRssMB } from "../util/peakRss.js";
 
 export interface TfidfBenchOptions {
   /** IMDB reviews (the first N of the pinned, deduplicated, shuffled set) */
@@ -98,7 +99,7 @@ async function runPoolblendSide(job: Job): Promise<SideResult> {
   const seconds = (performance.now() - t0) / 1000, cpu = process.cpuUsage(cpu0);
   return {
     seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rowsPerSecond: y.length / seconds, cv: auc(y, oof),
-    peakRssMB: process.resourceUsage().maxRSS / 1024, lambdas, version: `node ${process.versions.node}`,
+    peakRssMB: peakRssMB(), lambdas, version: `node ${process.versions.node}`,
     corpusMB: corpusBytes(corpus) / 2 ** 20, corpusSeconds,
   };
 }
