@@ -113,8 +113,9 @@ export function priorSeconds(model: ModelName, s: ProblemSize, cfg: Config): num
   }
   switch (model) {
     case "tfidf":
-      // ≈ 30 passes per λ over ~2,500 stored n-grams per 200 tokens, 3 inner folds × 6 λ, one multiply-add per class
-      return ((30 * 18 * 0.67 * s.tokens * 12.5 * c) / 0.5e9) * (c > 1 ? 2 : 1) + 1;
+      // ≈ 30 passes per λ over ~2,500 stored n-grams per 200 tokens, 3 inner folds × 6 λ, one multiply-add per class;
+      // softmax needs more passes as classes grow (43 classes: 270–400 s measured per fold job on 6,000 sentences)
+      return ((30 * 18 * 0.67 * s.tokens * 12.5 * c) / 0.5e9) * (c > 1 ? 2 * Math.max(1, c / 24) : 1) + 1;
     case "attention":
       // ≈ 2 epochs of 8·H² FLOPs per token forward + backward, plus inference
       return (8 * H * H * 2 * 0.72 * s.tokens + 4 * H * H * inferTokens(2)) / 100e9 + 1;
