@@ -9,10 +9,9 @@ import { finetunedHead, type HeadName } from "../heads/names.js";
 import type { FeatureSources, FoldResult, FoldTask } from "../heads/types.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../backends/ort.js";
 import { TokenSource } from "../heads/tokenSource.js";
-import { carveValidation, earlyStopping, lrFactor, modelTargets, targetMatrix, taskLoss, uniformInit } from "../heads/sgd.js";
+import { carveValidation, earlyStopping, lrFactor, modelTargets, shuffledLengthBatches, targetMatrix, taskLoss, uniformInit } from "../heads/sgd.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
 import { hiddenArray } from "../features/store.js";
-import { shuffled } from "../util/random.js";
 import { UserError } from "../util/errors.js";
 import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "./graph.js";
 import { loadTopLayers } from "./weights.js";
@@ -34,14 +33,7 @@ function initParam(name: string, n: number, H: number, seed: number): Float32Arr
 
 /** Shuffled batches of similar lengths, capped at `rows` rows and `tokens` padded tokens. */
 function epochBatches(lengths: ArrayLike<number>, fit: Int32Array, rows: number, tokens: number, seed: number, epoch: number): Int32Array[] {
-  const order = shuffled(Array.from(fit), seed * 104729 + epoch);
-  const out: Int32Array[] = [];
-  const pool = rows * 16;
-  for (let i = 0; i < order.length; i += pool) {
-    const chunk = lengthOrder(lengths, order.slice(i, i + pool));
-    for (const b of tokenBudgetBatches(chunk, lengths, tokens, rows)) out.push(Int32Array.from(b));
-  }
-  return shuffled(out, seed * 31 + epoch);
+  return shuffledLengthBatches(fit, (r) => lengths[r], rows * 16, (sorted) => tokenBudgetBatches(sorted, lengths, tokens, rows), seed, epoch);
 }
 
 /** Token states of layer L − k, padded per batch: read from the cache (TokenSource), or — in the benchmark — recomputed. */

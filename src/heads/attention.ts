@@ -8,9 +8,8 @@
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
 import { OrtSession, float16, float32, f32 } from "../backends/ort.js";
 import { buildAttentionGraph, LN_EPS, PARAM_NAMES } from "./attentionGraph.js";
-import { carveValidation, modelTargets, targetMatrix, trainAdam, uniformInit, type GradModel } from "./sgd.js";
+import { carveValidation, modelTargets, shuffledLengthBatches, targetMatrix, trainAdam, uniformInit, type GradModel } from "./sgd.js";
 import { TokenSource, tokenStats } from "./tokenSource.js";
-import { shuffled } from "../util/random.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
 
 /** Parameters, shapes as in attentionGraph.ts. */
@@ -146,16 +145,8 @@ const MIN_STEPS = 90;
 
 /** Length-bucketed shuffled batches: similar lengths per batch (little padding), random order. */
 function bucketBatches(src: TokenSource, batchSize: number, seed: number) {
-  return (rows: Int32Array, epoch: number): Int32Array[] => {
-    const order = shuffled(Array.from(rows), seed * 104729 + epoch);
-    const out: Int32Array[] = [];
-    const pool = batchSize * 16;
-    for (let i = 0; i < order.length; i += pool) {
-      const chunk = order.slice(i, i + pool).sort((a, b) => src.length(a) - src.length(b) || a - b);
-      for (let j = 0; j < chunk.length; j += batchSize) out.push(Int32Array.from(chunk.slice(j, j + batchSize)));
-    }
-    return shuffled(out, seed * 31 + epoch);
-  };
+  const split = (sorted: number[]): number[][] => Array.from({ length: Math.ceil(sorted.length / batchSize) }, (_, j) => sorted.slice(j * batchSize, j * batchSize + batchSize));
+  return (rows: Int32Array, epoch: number): Int32Array[] => shuffledLengthBatches(rows, (r) => src.length(r), batchSize * 16, split, seed, epoch);
 }
 
 /** Trains the head on one fold. ORT runs single-threaded per job so results do not depend on the worker count. */

@@ -162,3 +162,18 @@ export function uniformInit(n: number, a: number, seed: number): Float32Array {
   const r = mulberry32(seed);
   return Float32Array.from({ length: n }, () => (2 * r() - 1) * a);
 }
+
+/**
+ * One epoch's batches of similar lengths in a random order: the rows shuffled (seeded by epoch),
+ * cut into pools of `poolRows`, each pool sorted by length and split by `split` into batches, the
+ * batches shuffled — little padding, yet no fixed order of lengths over the epoch.
+ */
+export function shuffledLengthBatches(rows: ArrayLike<number>, length: (row: number) => number, poolRows: number, split: (sorted: number[]) => number[][], seed: number, epoch: number): Int32Array[] {
+  const order = shuffled(Array.from(rows), seed * 104729 + epoch);
+  const out: Int32Array[] = [];
+  for (let i = 0; i < order.length; i += poolRows) {
+    const pool = order.slice(i, i + poolRows).sort((a, b) => length(a) - length(b) || a - b);
+    for (const b of split(pool)) out.push(Int32Array.from(b));
+  }
+  return shuffled(out, seed * 31 + epoch);
+}
