@@ -16,6 +16,7 @@ import { UserError } from "../util/errors.js";
 import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "./graph.js";
 import { loadTopLayers } from "./weights.js";
 import { AdamW, type ParamGroup } from "./adamw.js";
+import type { FinetuneOptions } from "../config.js";
 import { pooledStats } from "./inputs.js";
 import { LayerRows } from "../heads/layerRows.js";
 
@@ -44,12 +45,12 @@ export interface HiddenStates {
 }
 
 /** One split's inputs: the layer's token states, and for weightedLayer the frozen layers' vectors. */
-interface SplitInputs {
+export interface SplitInputs {
   hidden: HiddenStates;
   frozen?: LayerRows;
 }
 
-class FinetuneModel {
+export class FinetuneModel {
   readonly params: Float32Array[];
   private readonly shapes: [string, number[]][];
 
@@ -115,9 +116,26 @@ function openInputs(split: FeatureSources["train"], cached: number, head: HeadNa
   };
 }
 
-/** Trains `<head>-ft` on one fold (`hidden`: where the layer's states come from; the benchmark recomputes them). */
-export async function train(sources: FeatureSources, t: FoldTask, hidden: HiddenSourceFactory = fromCache): Promise<FoldResult> {
-  const t0 = performance.now();
+/** Learning rate and weight decay per parameter: the pretrained layers slow (layer-wise decayed downwards), the new head fast; weight matrices decay. */
+export function paramGroups(names: readonly string[], o: FinetuneOptions): ParamGroup[] {
+  return names.map((name) => {
+    const layer = /^l(\d+)\./.exec(name);
+    return { lr: layer ? o.lr * o.llrd ** (o.topLayers - 1 - Number(layer[1])) : o.headLr, decay: DECAYED.test(name) ? o.weightDecay : 0 };
+  });
+}
+
+/** One fold's fine-tuning, set up: the model at its starting point (the checkpoint's top layers, the new head), its parameter groups, both splits' inputs. */
+export interface FinetuneJob {
+  model: FinetuneModel;
+  groups: ParamGroup[];
+  trainIn: SplitInputs;
+  testIn: SplitInputs;
+  provider: string;
+  release(): Promise<void>;
+}
+
+/** Loads the top k layers of the checkpoint and builds the graphs over the cached layer L − k (`hidden`: where its states come from). */
+export async function openJob(sources: FeatureSources, t: FoldTask, hidden: HiddenSourceFactory = fromCache): Promise<FinetuneJob> {
   const head = finetunedHead(t.head);
   if (!head) throw new Error(`${t.head} is not a fine-tuned head`);
   const o = t.options.finetune;
@@ -136,28 +154,40 @@ export async function train(sources: FeatureSources, t: FoldTask, hidden: Hidden
   // one thread per job on the CPU; on a machine with ONNX Runtime's CUDA provider installed the same graphs train there
   const session = { threads: 1, preferCuda: true };
   const [trainSess, inferSess] = await Promise.all([OrtSession.load(buildFinetuneGraph(spec(true)), session), OrtSession.load(buildFinetuneGraph(spec(false)), session)]);
-  try {
-    const stats = pooledStats(head, sources.train, t.trainIdx, frozen);
-    const model = new FinetuneModel(spec(true), trainSess, inferSess, stats, (name, n) => Float32Array.from(pretrained.get(name) ?? initParam(name, n, bert.hiddenSize, t.seed)));
-    // the pretrained layers train slowly (layer-wise decayed downwards), the new head fast
-    const groups: ParamGroup[] = model.names.map((name) => {
-      const layer = /^l(\d+)\./.exec(name);
-      return { lr: layer ? o.lr * o.llrd ** (k - 1 - Number(layer[1])) : o.headLr, decay: DECAYED.test(name) ? o.weightDecay : 0 };
-    });
-    const { target, toOutput } = modelTargets(t);
-    const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
-    const lengths = Int32Array.from({ length: sources.train.rows }, (_, i) => trainIn.hidden.length(i));
-    const r = await fitAdamW(model, trainIn, fit, stop, groups, { ...o, seed: t.seed, lengths, task: t, target });
-    const budget = o.batchTokens * 2;
-    const oof = toOutput(await model.logits(trainIn, t.validIdx, budget));
-    const test = toOutput(await model.logits(testIn, Int32Array.from({ length: sources.test.rows }, (_, i) => i), budget));
-    return { head: t.head, fold: t.fold, oof, test, seconds: (performance.now() - t0) / 1000, info: { topLayers: k, provider: trainSess.provider, ...r } };
-  } finally {
+  const release = async (): Promise<void> => {
     for (const s of [trainIn, testIn]) {
       s.hidden.close();
       s.frozen?.close();
     }
     await Promise.all([trainSess.release(), inferSess.release()]);
+  };
+  try {
+    const stats = pooledStats(head, sources.train, t.trainIdx, frozen);
+    const model = new FinetuneModel(spec(true), trainSess, inferSess, stats, (name, n) => Float32Array.from(pretrained.get(name) ?? initParam(name, n, bert.hiddenSize, t.seed)));
+    return { model, groups: paramGroups(model.names, o), trainIn, testIn, provider: trainSess.provider, release };
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}
+
+/** Trains `<head>-ft` on one fold (`hidden`: where the layer's states come from; the benchmark recomputes them). */
+export async function train(sources: FeatureSources, t: FoldTask, hidden: HiddenSourceFactory = fromCache): Promise<FoldResult> {
+  const t0 = performance.now();
+  const job = await openJob(sources, t, hidden);
+  try {
+    const { model, trainIn, testIn } = job;
+    const o = t.options.finetune;
+    const { target, toOutput } = modelTargets(t);
+    const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
+    const lengths = Int32Array.from({ length: sources.train.rows }, (_, i) => trainIn.hidden.length(i));
+    const r = await fitAdamW(model, trainIn, fit, stop, new AdamW(model.params, job.groups, o.clip), { ...o, seed: t.seed, lengths, task: t, target });
+    const budget = o.batchTokens * 2;
+    const oof = toOutput(await model.logits(trainIn, t.validIdx, budget));
+    const test = toOutput(await model.logits(testIn, Int32Array.from({ length: sources.test.rows }, (_, i) => i), budget));
+    return { head: t.head, fold: t.fold, oof, test, seconds: (performance.now() - t0) / 1000, info: { topLayers: o.topLayers, provider: job.provider, ...r } };
+  } finally {
+    await job.release();
   }
 }
 
@@ -166,7 +196,6 @@ interface FitOptions {
   batchRows: number;
   batchTokens: number;
   warmup: number;
-  clip: number;
   patience: number;
   seed: number;
   lengths: ArrayLike<number>;
@@ -174,10 +203,9 @@ interface FitOptions {
   target: (row: number, k: number) => number;
 }
 
-/** AdamW over the fit rows, early stopping on the stop rows; leaves the best epoch's parameters in the model. */
-async function fitAdamW(model: FinetuneModel, src: SplitInputs, fit: Int32Array, stop: Int32Array, groups: ParamGroup[], o: FitOptions): Promise<{ epochs: number; bestEpoch: number; stopLoss: number; steps: number; epochSeconds: number[] }> {
+/** `opt` (AdamW over the model's parameters) on the fit rows, early stopping on the stop rows; leaves the best epoch's parameters in the model. */
+export async function fitAdamW(model: FinetuneModel, src: SplitInputs, fit: Int32Array, stop: Int32Array, opt: Pick<AdamW, "step">, o: FitOptions): Promise<{ epochs: number; bestEpoch: number; stopLoss: number; steps: number; epochSeconds: number[] }> {
   const t = o.task;
-  const opt = new AdamW(model.params, groups, o.clip);
   const perEpoch = epochBatches(o.lengths, fit, o.batchRows, o.batchTokens, o.seed, 1).length;
   const schedule = { totalSteps: perEpoch * o.epochs, warmupSteps: Math.round(perEpoch * o.epochs * o.warmup) };
   let step = 0;
