@@ -33,7 +33,7 @@ beforeAll(async () => {
 }, 900_000);
 
 describe("npm run oof with fine-tuned heads", () => {
-  it("caches the states of layer L − topLayers beside tokens.npy, with the same offsets", () => {
+  it("caches the states of layer L − topLayers (hidden_5.npy for topLayers 1) beside tokens.npy, one row per token like it (same file size)", () => {
     const split = FeatureSplit.open(join(outA, "features", "train"));
     expect(split.hiddenLayers).toEqual([5]);
     const tokens = statSync(join(split.dir, "tokens.npy")).size, hidden = statSync(join(split.dir, "hidden_5.npy")).size;
