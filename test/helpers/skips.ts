@@ -22,11 +22,12 @@ export function skipUnless(ctx: TestContext, missing: string | null): void {
   ctx.skip(missing);
 }
 
-/** The first line a failed command printed, for a reason that says what went wrong. */
-function failure(cmd: string, args: string[]): string | null {
+/** Null when the command succeeds; else what it said (its first line, or its last: a Python traceback ends with the error). */
+function failure(cmd: string, args: string[], line: "first" | "last" = "first"): string | null {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
   if (r.error) return `${cmd}: ${r.error.message}`;
-  return r.status === 0 ? null : `\`${[cmd, ...args].join(" ")}\` failed: ${(r.stderr || r.stdout).trim().split("\n")[0] || `exit ${r.status}`}`;
+  const said = (r.stderr || r.stdout).trim().split("\n");
+  return r.status === 0 ? null : `\`${[cmd, ...args].join(" ")}\` failed: ${(line === "first" ? said[0] : said.at(-1)) || `exit ${r.status}`}`;
 }
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -35,7 +36,7 @@ export const CHROMIUM = "/usr/bin/chromium";
 export const unavailable = {
   chromium: (): string | null => (existsSync(CHROMIUM) ? null : `${CHROMIUM} is not installed (Debian package chromium)`),
   numpy: (): string | null => {
-    const f = failure("python3", ["-c", "import numpy"]);
+    const f = failure("python3", ["-c", "import numpy"], "last");
     return f && `python3 with numpy is not available (Debian package python3-numpy): ${f}`;
   },
   pidNamespace: (): string | null => {
