@@ -204,6 +204,8 @@ export async function runOof(cfg: Config): Promise<OofResult> {
     results.set(id, r);
     writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
     checkpoint("train-job");
+    // one model's jobs alone (e.g. train-job:tfidf#1): a kill in the middle of that model's folds
+    checkpoint(`train-job:${r.head}`);
   });
   const trainSeconds = (performance.now() - t0) / 1000;
 

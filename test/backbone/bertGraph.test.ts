@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors, type Tensor } from "../../src/backbone/safetensors.js";
 import { readBertConfig, type BertConfig } from "../../src/backbone/bertConfig.js";
-import { buildBertGraph } from "../../src/backbone/bertGraph.js";
+import { buildBertGraph, POOLED_OUTPUTS } from "../../src/backbone/bertGraph.js";
 import { OrtSession, int64, f32 } from "../../src/backends/ort.js";
 import { BertTokenizer } from "../../src/backbone/tokenizer.js";
 import { Backbone } from "../../src/backbone/backbone.js";
@@ -102,10 +102,23 @@ describe("built BERT graph vs an independent float64 forward pass", () => {
     expect(worst).toBeLessThan(1e-4);
   });
 
-  it("the prepared model folder holds the pooled graph with the five heads' outputs", () => {
+  it("the prepared model folder's model.onnx has every pooled output the heads read, shaped for 6 layers of 384", async () => {
     expect(backbone.info.modelDir).toBe(MODEL_DIR);
     expect(backbone.info.numLayers).toBe(6);
     expect(backbone.info.hiddenSize).toBe(384);
+    const s = await OrtSession.load(join(MODEL_DIR, "model.onnx"), { threads: 1 });
+    try {
+      expect(s.outputNames).toEqual(expect.arrayContaining([...POOLED_OUTPUTS]));
+      const b = tok.padBatch([tok.encode(SENTENCES[1])]);
+      const dims = [b.size, b.seqLen];
+      const out = await s.run({ input_ids: int64(b.inputIds, dims), attention_mask: int64(b.attentionMask, dims), token_type_ids: int64(b.tokenTypeIds, dims) }, [...POOLED_OUTPUTS]);
+      const shapes = Object.fromEntries(POOLED_OUTPUTS.map((o) => [o, out[o].dims.map(Number)]));
+      // mean, max, min: [batch, H]; per-layer [CLS] and mean over embeddings + 6 layers; token states of the valid tokens
+      expect(shapes).toMatchObject({ mean: [1, 384], max: [1, 384], min: [1, 384], layers_cls: [1, 7, 384], layers_mean: [1, 7, 384] });
+      expect(out.tokens.size).toBe(b.lengths[0] * 384);
+    } finally {
+      await s.release();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { makeSentimentCompetition } from "../helpers/competition.js";
 import { ROOT, runPipeline, type RunResult } from "../helpers/run.js";
 import { readCsv } from "../../src/io/csv.js";
+import { skipUnless, unavailable } from "../helpers/skips.js";
 import { NPM_WARN, PIPELINE_SCRIPTS, PKG, runNpm, userEnv } from "./userShell.js";
 
 const BIN = join(ROOT, PKG.bin.poolblend!);
@@ -72,7 +73,8 @@ describe("npx poolblend", () => {
     expect(r.stderr).toMatch(/^poolblend: unknown command "train"; the commands: features, oof/);
   });
 
-  it.skipIf(process.platform !== "linux")("SIGTERM to poolblend alone stops the pipeline it started, and poolblend dies of it", async () => {
+  it("SIGTERM to poolblend alone stops the pipeline it started, and poolblend dies of it", async (ctx) => {
+    skipUnless(ctx, unavailable.linux());
     const comp = makeSentimentCompetition(1500, 300);
     const wrapper = spawn(process.execPath, [BIN, "features", "--config", comp.configFile], { cwd: ROOT, env: userEnv(), stdio: "ignore" });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => wrapper.on("exit", (code, signal) => resolve({ code, signal })));
@@ -81,7 +83,8 @@ describe("npx poolblend", () => {
     await until(() => (pipeline ??= childrenOf(wrapper.pid!)[0]) !== undefined && existsSync(join(comp.root, "runs", "t")), 60_000);
     wrapper.kill("SIGTERM");
     expect(await exited).toEqual({ code: null, signal: "SIGTERM" });
-    await until(() => !alive(pipeline!), 5_000);
+    // how soon is not the claim (a loaded machine is slow): that it ends at all
+    await until(() => !alive(pipeline!), 60_000);
   }, 120_000);
 });
 

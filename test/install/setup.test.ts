@@ -39,11 +39,10 @@ function child(root: string, fault?: string): Promise<{ code: number | null; sig
   );
 }
 
-async function quietly(root: string, opts: { verify?: boolean } = {}): Promise<{ lines: string[]; result: SetupResult; ms: number }> {
+async function quietly(root: string, opts: { verify?: boolean } = {}): Promise<{ lines: string[]; result: SetupResult }> {
   const lines: string[] = [];
-  const t0 = performance.now();
   const result = await ensureSetup((s) => lines.push(s), { root, ...opts });
-  return { lines, result, ms: performance.now() - t0 };
+  return { lines, result };
 }
 
 describe("the install runs no script", () => {
@@ -64,18 +63,18 @@ describe("the install runs no script", () => {
 });
 
 describe("ensureSetup", () => {
-  it("in this checkout (built by the globalSetup): builds nothing, says nothing, well under a second", async () => {
+  // how long the check takes is measured by npm run bench, not asserted here
+  it("in this checkout (built by the globalSetup): builds nothing, says nothing", async () => {
     const runs = [await quietly(ROOT), await quietly(ROOT)];
     for (const r of runs) {
       expect(r.lines).toEqual([]);
       expect(r.result).toEqual({ built: [], current: PARTS });
-      expect(r.ms).toBeLessThan(1000);
     }
     // and the folder it trusts is what the full check (hashes) calls up to date
     expect(prepareDefaultModel(join(ROOT, "models", "minilm-l6")).built).toBe(false);
   });
 
-  it("builds a fresh folder in one line, then checks it in a few stats; rebuilds exactly what is missing or outdated", async () => {
+  it("builds a fresh folder in one line, then finds it current without building; rebuilds exactly what is missing or outdated", async () => {
     const root = tempRoot();
     const first = await quietly(root);
     expect(first.result.built).toEqual(PARTS);
@@ -83,7 +82,6 @@ describe("ensureSetup", () => {
     expect(first.lines[0]).toMatch(/^poolblend: building models\/minilm-l6, models\/minilm-l6-int8, data \(first run, ~\d+ s\)$/);
     const again = await quietly(root);
     expect(again).toMatchObject({ lines: [], result: { built: [], current: PARTS } });
-    expect(again.ms).toBeLessThan(1000);
     expect((await quietly(root, { verify: true })).result.built).toEqual([]);
 
     // a deleted model folder

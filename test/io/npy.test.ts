@@ -3,18 +3,10 @@ import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
+import { skipUnless, unavailable } from "../helpers/skips.js";
 import { npyBytes, readNpy, readNpyRows, NpyWriter, npyHeader } from "../../src/io/npy.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "pb-npy-"));
-
-function hasNumpy(): boolean {
-  try {
-    execFileSync("python3", ["-c", "import numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("npy", () => {
   it("headers are 64-byte aligned and say the shape", () => {
@@ -41,8 +33,8 @@ describe("npy", () => {
     expect(() => w.close()).toThrow(/wrote 12 bytes, shape needs 16/);
   });
 
-  it("numpy.load reads every dtype (when numpy is installed)", (ctx) => {
-    if (!hasNumpy()) ctx.skip();
+  it("numpy.load reads every dtype", (ctx) => {
+    skipUnless(ctx, unavailable.numpy());
     writeFileSync(join(tmp, "f4.npy"), npyBytes("<f4", [2, 2], Float32Array.from([1, 2, 3, 4.5])));
     writeFileSync(join(tmp, "f2.npy"), npyBytes("<f2", [3], Uint16Array.from([0x3c00, 0xc000, 0x3555])));
     writeFileSync(join(tmp, "i8.npy"), npyBytes("<i8", [3], BigInt64Array.from([0n, 5n, 1n << 40n])));

@@ -77,12 +77,10 @@ describe("tfidf model", () => {
     }
   });
 
-  it("43 classes: probabilities, better than the prior, quickly", async () => {
+  it("43 classes: probabilities summing to 1, log loss under 0.6 × the uniform prior's", async () => {
     const { docs, label } = corpusOf(43 * 12, 43, 3);
     const t = task("multiclass", Float64Array.from(label), 43, Int32Array.from(label), 2);
-    const t0 = performance.now();
     const r = await train(buildCorpus(docs, docs.slice(0, 5), small), t, small);
-    expect(performance.now() - t0).toBeLessThan(20_000);
     expect(r.oof.length).toBe(t.validIdx.length * 43);
     for (let i = 0; i < t.validIdx.length; i++) expect(r.oof.subarray(i * 43, i * 43 + 43).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
     const yv = Array.from(t.validIdx, (i) => label[i]);

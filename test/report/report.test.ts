@@ -1,11 +1,10 @@
 import { describe, it, expect, beforeAll } from "vitest";
-import { existsSync, readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
 import { runPipeline, ROOT } from "../helpers/run.js";
+import { CHROMIUM, skipUnless, unavailable } from "../helpers/skips.js";
 import { folkloreCheck, pairGains, pearson } from "../../src/report/diversity.js";
-
-const CHROMIUM = "/usr/bin/chromium";
 
 describe("diversity math", () => {
   it("pearson", () => {
@@ -34,7 +33,8 @@ describe("diversity math", () => {
 describe("report.html in headless Chromium", () => {
   let comp: TempCompetition;
   beforeAll(async () => {
-    comp = makeSentimentCompetition(120, 30);
+    // `heads: undefined` leaves the key out: the default heads, the five pooling heads and tfidf
+    comp = makeSentimentCompetition(120, 30, { heads: undefined });
     const r = await runPipeline("blend", ["--config", comp.configFile]);
     expect(r.code).toBe(0);
   }, 600_000);
@@ -44,12 +44,15 @@ describe("report.html in headless Chromium", () => {
     expect(html).not.toMatch(/<script|<link|src="http|href="http|url\(/i);
   });
 
-  it("opens without console errors and shows every head and blend method with its numbers", async (ctx) => {
-    if (!existsSync(CHROMIUM)) ctx.skip();
+  it("opens without console errors and shows every model (tfidf too), every blend method and the blend without each family, with their numbers", async (ctx) => {
+    skipUnless(ctx, unavailable.chromium());
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"] });
     try {
       const scores = JSON.parse(readFileSync(join(comp.root, "runs/t/scores.json"), "utf8")) as { heads: Record<string, { cv: number }>; blend: { methods: Record<string, { oofScore: number; nestedScore: number }> } };
+      const { ablations } = JSON.parse(readFileSync(join(comp.root, "runs/t/blend.json"), "utf8")) as { ablations: { without: string; oofScore: number; nestedScore: number }[] };
+      expect(Object.keys(scores.heads)).toContain("tfidf");
+      expect(ablations.map((a) => a.without)).toEqual(["the frozen heads", "tfidf"]);
       for (const width of [1200, 380]) {
         const page = await browser.newPage({ viewport: { width, height: 900 } });
         const problems: string[] = [];
@@ -63,6 +66,7 @@ describe("report.html in headless Chromium", () => {
         for (const [m, s] of Object.entries(scores.blend.methods)) {
           expect(blendTable).toMatch(new RegExp(`${m}[^\\n]*\\t${s.oofScore.toFixed(4)}\\t${s.nestedScore.toFixed(4)}`));
         }
+        for (const a of ablations) expect(await page.locator("tr", { hasText: `without ${a.without}` }).innerText()).toBe(`without ${a.without}\t${a.oofScore.toFixed(4)}\t${a.nestedScore.toFixed(4)}`);
         expect(await page.locator("#folklore + p").innerText()).toMatch(/Claimed: attention > weightedLayer > mean > max > min/);
         expect(await page.locator(".tok").count()).toBeGreaterThan(3);
         // narrow window: nothing wider than the viewport except inside scroll boxes

@@ -2,12 +2,13 @@
  * Nothing lost, ever: kill -9 at many points of a real run (fault injection via
  * POOLBLEND_FAULT), rerun, and the outputs are byte-identical to an uninterrupted run.
  */
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, type TestContext } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync, readFileSync, cpSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
 import { runPipeline, treeHashes, pipelineArgv, ROOT } from "../helpers/run.js";
+import { mountTmpfs, skipUnless } from "../helpers/skips.js";
 import { loadConfig } from "../../src/config.js";
 import { runFeatures } from "../../src/features/run.js";
 import { FeatureSplit } from "../../src/features/store.js";
@@ -96,11 +97,11 @@ describe("output folder problems", () => {
     expect(r.stderr.trim()).toMatch(/a-file\/run: cannot create the run folder \(ENOTDIR\)$/);
   });
 
-  /** Runs `fn` on a fresh tmpfs of `size` (resizable with `resize`); skipped without the right to mount. */
-  async function onTmpfs(name: string, size: string, fn: (mnt: string, resize: (size: string) => void) => Promise<void>): Promise<void> {
+  /** Runs `fn` on a fresh tmpfs of `size` (resizable with `resize`); without the right to mount, the test is skipped and says why. */
+  async function onTmpfs(ctx: TestContext, name: string, size: string, fn: (mnt: string, resize: (size: string) => void) => Promise<void>): Promise<void> {
     const mnt = join(comp.root, name);
     mkdirSync(mnt);
-    if (spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt]).status !== 0) return;
+    skipUnless(ctx, mountTmpfs(mnt, size));
     try {
       await fn(mnt, (sz) => spawnSync("mount", ["-o", `remount,size=${sz}`, mnt]));
     } finally {
@@ -108,8 +109,8 @@ describe("output folder problems", () => {
     }
   }
 
-  it("a full disk is a clear error; freeing space and rerunning resumes to the same result", async () => {
-    await onTmpfs("tiny", "600k", async (mnt, resize) => {
+  it("a full disk is a clear error; freeing space and rerunning resumes to the same result", async (ctx) => {
+    await onTmpfs(ctx, "tiny", "600k", async (mnt, resize) => {
       const out = join(mnt, "run");
       const r = await runPipeline("features", ["--config", comp.configFile, "--out", out]);
       expect(r.code).toBe(3);
@@ -124,8 +125,8 @@ describe("output folder problems", () => {
     });
   });
 
-  it("a disk that fills while the heads' results are saved: disk full, exit 3, and the rerun ends identical", async () => {
-    await onTmpfs("tiny-oof", "20m", async (mnt, resize) => {
+  it("a disk that fills while the heads' results are saved: disk full, exit 3, and the rerun ends identical", async (ctx) => {
+    await onTmpfs(ctx, "tiny-oof", "20m", async (mnt, resize) => {
       const out = join(mnt, "run");
       expect((await runPipeline("features", args(out))).code).toBe(0);
       // leave a few pages free: the features fit, the fold jobs' result files do not

@@ -40,8 +40,8 @@ interface Case {
   name: string;
   files: Files;
   over?: Record<string, unknown>;
-  /** pipeline to run: features for text problems, oof for target problems */
-  cmd: "features" | "oof";
+  /** pipeline to run: features for text problems, oof for target problems, blend for the submission */
+  cmd: "features" | "oof" | "blend";
   expect: RegExp | ((root: string) => void);
 }
 
@@ -71,11 +71,22 @@ const CASES: Case[] = [
   }),
   ok("labels 1 and 1.0 are one class", edit({ train: trainOf(SENTENCES.map((s, i) => [String(i), s, i % 2 ? (i % 4 === 1 ? "1" : "1.0") : "0"])) }), "oof", (r) => expect(readCsv(join(r, "runs/h/oof/mean.csv")).rows).toHaveLength(8)),
   ok("test.csv with extra columns in another order", edit({ test: formatCsv(["extra", "text", "id"], [["q", "Nice.", "t1"], ["r", "Bad.", "t2"]]) }), "features", (r) => expect(readCsv(join(r, "runs/h/features/test/ids.csv")).rows.map((x) => x[0])).toEqual(["t1", "t2"])),
-  ok("a class present only in sample_submission (multiclass) gets probability 0", {
+  ok("a class present only in sample_submission (multiclass) gets probability 0 in the submission", {
     train: trainOf(SENTENCES.map((s, i) => [String(i), s, ["a", "b"][i % 2]])),
     test: base().test,
     sample: formatCsv(["id", "a", "b", "c"], [["t1", 0, 0, 0], ["t2", 0, 0, 0]]),
-  }, "oof", (r) => expect(readCsv(join(r, "runs/h/oof/mean.csv")).header).toEqual(["id", "kfold", "a", "b"]), { task: "multiclass", metric: "logloss" }),
+  }, "blend", (r) => {
+    // the models predict the classes seen in train; the submission has the sample's columns
+    expect(readCsv(join(r, "runs/h/oof/mean.csv")).header).toEqual(["id", "kfold", "a", "b"]);
+    const sub = readCsv(join(r, "submissions/h.csv"));
+    expect(sub.header).toEqual(["id", "a", "b", "c"]);
+    expect(sub.rows.map((x) => x[0])).toEqual(["t1", "t2"]);
+    for (const [, a, b, c] of sub.rows) {
+      expect(c).toBe("0");
+      expect(Number(a) + Number(b)).toBeCloseTo(1, 12);
+      expect(Math.min(Number(a), Number(b))).toBeGreaterThan(0);
+    }
+  }, { task: "multiclass", metric: "logloss" }),
   bad("duplicate header", edit({ train: "id,text,text\n1,a,b\n" }), "features", /train\.csv: row 1, column "text": duplicate column name \(columns 2 and 3\)/),
   bad("duplicate id", edit({ train: trainOf([["7", "a", 0], ["8", "b", 1], ["7", "c", 0]]) }), "features", /train\.csv: row 4, column "id": duplicate id "7" \(first at row 2\)/),
   bad("empty id", edit({ train: trainOf([["7", "a", 0], ["", "b", 1]]) }), "features", /train\.csv: row 3, column "id": empty id/),
@@ -109,7 +120,7 @@ describe("hostile inputs", () => {
       expect(r.code).toBe(0);
       c.expect(root);
       // no NaN or Inf reaches any output file
-      if (c.cmd === "oof")
+      if (c.cmd !== "features")
         for (const f of ["oof/mean.csv", "test/mean.csv"]) {
           const t = readCsv(join(root, "runs/h", f));
           for (const row of t.rows) for (const v of row.slice(f.startsWith("oof") ? 2 : 1)) expect(Number.isFinite(Number(v)), `${f}: ${v}`).toBe(true);

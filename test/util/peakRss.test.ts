@@ -7,12 +7,14 @@ import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { ROOT } from "../helpers/run.js";
+import { skipUnless, unavailable } from "../helpers/skips.js";
 
 const CHILD = `import { peakRssMB } from ${JSON.stringify(join(ROOT, "src/util/peakRss.ts"))};
 console.log(JSON.stringify({ own: peakRssMB(), rusage: process.resourceUsage().maxRSS / 1024 }));`;
 
-describe.runIf(process.platform === "linux")("peakRssMB", () => {
-  it("a child of a 600 MB parent reports its own peak, not the parent's", () => {
+describe("peakRssMB", () => {
+  it("a child of a 600 MB parent reports its own peak, not the parent's", (ctx) => {
+    skipUnless(ctx, unavailable.linux());
     const parent = spawnSync(process.execPath, ["-e", `
       const big = Buffer.alloc(600 * 2 ** 20, 1); // touched: resident
       const r = require("node:child_process").spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", ${JSON.stringify(CHILD)}], { cwd: ${JSON.stringify(ROOT)}, encoding: "utf8" });
