@@ -19,7 +19,8 @@ const SPECIFIER = [/\bfrom\s*["']([^"'\n]+)["']/g, /\bimport\s*["']([^"'\n]+)["'
 const BARE = /^((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*)(?:\/.*)?$/;
 
 function sourceFiles(): string[] {
-  const out = [join(ROOT, "vitest.config.ts")];
+  // the top-level configs too: vitest's, and Stryker's, which loads its test-runner plugin
+  const out = readdirSync(ROOT).filter((f) => /\.config\.(ts|mjs)$/.test(f)).map((f) => join(ROOT, f));
   const walk = (d: string): void => {
     for (const f of readdirSync(d)) {
       const p = join(d, f);
