@@ -5,6 +5,7 @@
  * any skip that is not an explicit opt-in makes the exit code non-zero.
  */
 import type { Reporter, File, Task } from "vitest";
+import type { Vitest } from "vitest/node";
 import { OPT_IN, inCi } from "./skips.js";
 
 interface Tally {
@@ -17,23 +18,29 @@ const failedSelf = (t: Task): boolean => t.result?.state === "fail";
 /** `ctx.skip(note)` stores the note on the result (vitest's TaskResult type leaves it out) */
 const noteOf = (t: Task): string | undefined => (t.result as { note?: string } | undefined)?.note;
 
-function count(tasks: readonly Task[], path: string[], brokenAbove: boolean, acc: Tally): void {
+function count(tasks: readonly Task[], path: string[], brokenAbove: boolean, acc: Tally, unnoted: string): void {
   for (const t of tasks) {
-    if (t.type === "suite") count(t.tasks, [...path, t.name], brokenAbove || failedSelf(t), acc);
+    if (t.type === "suite") count(t.tasks, [...path, t.name], brokenAbove || failedSelf(t), acc, unnoted);
     else if (t.result?.state === "pass") acc.passed++;
     // skipped without a note of its own under a failed suite or file: its set-up failed
     else if (t.result?.state === "fail" || (brokenAbove && noteOf(t) === undefined)) acc.failed++;
-    else acc.skipped.push({ name: [...path, t.name].join(" › "), reason: noteOf(t) ?? (t.mode === "todo" ? "todo" : "no reason given") });
+    else acc.skipped.push({ name: [...path, t.name].join(" › "), reason: noteOf(t) ?? (t.mode === "todo" ? "todo" : unnoted) });
   }
 }
 
 export default class CountReporter implements Reporter {
+  private filtered = false;
+
+  onInit(vitest: Vitest): void {
+    this.filtered = vitest.config.testNamePattern !== undefined;
+  }
+
   onFinished(files: File[] = []): void {
     const acc: Tally = { passed: 0, failed: 0, skipped: [] };
     for (const f of files) {
       // a file that failed to load has no tests to count: it is one failure
       if (failedSelf(f) && f.tasks.length === 0) acc.failed++;
-      count(f.tasks, [f.name], failedSelf(f), acc);
+      count(f.tasks, [f.name], failedSelf(f), acc, this.filtered ? "no reason given, or not selected by -t" : "no reason given");
     }
     const lines: string[] = [];
     if (acc.skipped.length) lines.push("", "skipped:", ...acc.skipped.map((s) => `  ${s.name} — ${s.reason}`));
