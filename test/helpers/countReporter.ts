@@ -28,6 +28,8 @@ function count(tasks: readonly Task[], path: string[], brokenAbove: boolean, acc
   }
 }
 
+const UNSELECTED = "no reason given, or not selected by -t";
+
 export default class CountReporter implements Reporter {
   private filtered = false;
 
@@ -40,10 +42,13 @@ export default class CountReporter implements Reporter {
     for (const f of files) {
       // a file that failed to load has no tests to count: it is one failure
       if (failedSelf(f) && f.tasks.length === 0) acc.failed++;
-      count(f.tasks, [f.name], failedSelf(f), acc, this.filtered ? "no reason given, or not selected by -t" : "no reason given");
+      count(f.tasks, [f.name], failedSelf(f), acc, this.filtered ? UNSELECTED : "no reason given");
     }
     const lines: string[] = [];
-    if (acc.skipped.length) lines.push("", "skipped:", ...acc.skipped.map((s) => `  ${s.name} — ${s.reason}`));
+    // a -t run leaves out most tests: one line for them, not one each
+    const listed = acc.skipped.filter((s) => s.reason !== UNSELECTED), unselected = acc.skipped.length - listed.length;
+    if (listed.length) lines.push("", "skipped:", ...listed.map((s) => `  ${s.name} — ${s.reason}`));
+    if (unselected) lines.push(`${unselected} test(s) without a reason, or not selected by -t`);
     const forced = acc.skipped.filter((s) => !s.reason.startsWith(OPT_IN));
     if (inCi() && forced.length) {
       lines.push(`CI: ${forced.length} skipped test(s) above are not opt-ins; failing the run`);
