@@ -20,5 +20,5 @@ export default {
   htmlReporter: { fileName: "reports/mutation/index.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   incrementalFile: "reports/mutation/stryker-incremental.json",
-  clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+  clearTextReporter: { allowColor: false, reportTests: false, reportMutants: true },
 };
