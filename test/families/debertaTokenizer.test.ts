@@ -23,7 +23,6 @@ const expected = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")) as
 };
 const model = readSpmModel(join(DIR, "spm-only/spm.model"));
 const json = spmToTokenizerJson(model, "spm.model");
-const exact = SentencePieceEncoder.fromTokenizerJson(json)!;
 
 /** [CLS] a [SEP] (b [SEP]) with Hugging Face's longest-first pair truncation, as the fixture's reference. */
 function withSpecials(parts: number[][], max: number): number[] {
