@@ -5,8 +5,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors } from "../backbone/safetensors.js";
-import { readBertConfig } from "../backbone/bertConfig.js";
-import { buildBertGraph } from "../backbone/bertGraph.js";
+import { readModelConfig } from "../families/registry.js";
+import { buildEncoderGraph } from "../backbone/encoderGraph.js";
 import { locateWeights } from "../backbone/prepareModel.js";
 import { writeFileAtomic } from "../io/atomic.js";
 
@@ -16,7 +16,8 @@ export function prepareBaselineModel(root: string, maxLength: number): string {
   const src = locateWeights();
   mkdirSync(join(dir, "onnx"), { recursive: true });
   if (!existsSync(join(dir, "onnx", "model.onnx"))) {
-    const bytes = buildBertGraph(readSafetensors(join(src, "model/model.fp16.safetensors")), readBertConfig(join(src, "model/config.json")), { outputs: "lastHidden" });
+    const { family, cfg } = readModelConfig(join(src, "model/config.json"));
+    const bytes = buildEncoderGraph(family, readSafetensors(join(src, "model/model.fp16.safetensors")), cfg, { outputs: "lastHidden" });
     writeFileAtomic(join(dir, "onnx", "model.onnx"), bytes);
   }
   copyFileSync(join(src, "model/config.json"), join(dir, "config.json"));

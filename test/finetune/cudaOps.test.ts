@@ -8,6 +8,7 @@
 import { describe, it, expect } from "vitest";
 import onnxProto from "onnx-proto";
 import { buildFinetuneGraph, type FinetuneSpec } from "../../src/finetune/graph.js";
+import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
 import { GraphBuilder, DT } from "../../src/onnx/graphBuilder.js";
 import type { HeadName } from "../../src/config.js";
 
@@ -104,7 +105,7 @@ function specs(): FinetuneSpec[] {
       for (const layers of [1, 2])
         for (const training of [true, false])
           for (const [frozenLayers, layerSource] of pooling === "weightedLayer" ? ([[0, "cls"], [2, "cls"], [2, "mean"], [0, "mean"]] as const) : ([[0, "cls"]] as const))
-            out.push({ H: 8, numHeads: 2, inter: 16, layers, eps: 1e-12, C: task === "multiclass" ? 3 : 1, task, pooling, frozenLayers, layerSource, training });
+            out.push({ H: 8, numHeads: 2, inter: 16, layers, stack: bertLikeStack({ H: 8, numHeads: 2, inter: 16, eps: 1e-12 }), eps: 1e-12, C: task === "multiclass" ? 3 : 1, task, pooling, frozenLayers, layerSource, training });
   return out;
 }
 

@@ -7,6 +7,7 @@
  */
 import { describe, it, expect } from "vitest";
 import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "../../src/finetune/graph.js";
+import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../../src/backends/ort.js";
 import { shuffled } from "../../src/util/random.js";
 import {
@@ -107,8 +108,9 @@ function maxAbs(a: ArrayLike<number>): number {
 describe("fine-tuning graph vs the float64 reference", () => {
   it.each(CASES)("%s pooling (layer source %s), %s C=%i: loss, every gradient, inference logits, padding invariance", async (pooling, src, task, C) => {
     const refSpec = refSpecOf(pooling, src, task, C);
-    const spec: FinetuneSpec = { ...refSpec, training: true };
-    const inferSpec: FinetuneSpec = { ...refSpec, training: false };
+    const stack = bertLikeStack(refSpec);
+    const spec: FinetuneSpec = { ...refSpec, stack, training: true };
+    const inferSpec: FinetuneSpec = { ...refSpec, stack, training: false };
 
     // the parameter contract: exactly the spec's names and dims
     const shapes: [string, number[]][] = paramShapes(spec);

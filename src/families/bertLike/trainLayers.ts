@@ -7,14 +7,9 @@
  *   qkv = x·Wqkv + bqkv → q, k, v per head; P = softmax(q·kᵀ/√dh, invalid keys replaced by −1e9)
  *   a = LN1(P·v·Wo + bo + x);  out = LN2(GELU(a·W1 + b1)·W2 + b2 + a)   (exact erf GELU)
  */
-import { DT, type GraphBuilder } from "../onnx/graphBuilder.js";
-
-export interface LayerDims {
-  H: number;
-  numHeads: number;
-  inter: number;
-  eps: number;
-}
+import type { LayerDims, LayerOps } from "../../onnx/trainOps.js";
+import type { Tensor } from "../../backbone/safetensors.js";
+import type { TrainableStack } from "../types.js";
 
 /** Parameter names of layer l, in input order, with their shapes. */
 export function layerParams(l: number, d: LayerDims): [string, number[]][] {
@@ -44,97 +39,6 @@ export interface LayerCache {
   gelu: string;
   xhat2: string;
   rstd2: string;
-}
-
-/** Constants and helpers shared by the forward and backward emitters. */
-export class LayerOps {
-  /** [B,1,1,T] key mask as bool (for Where), and [B,1,T,1] as float (zeroes padding keys and their gradients) */
-  readonly keyValid: string;
-  readonly keyValidPos: string;
-  private readonly headsShape: string;
-  private readonly mergeShape: string;
-
-  constructor(readonly g: GraphBuilder, readonly d: LayerDims, private readonly mask: string) {
-    this.keyValid = g.op("Cast", [g.op("Unsqueeze", [mask, g.intList([1, 2])])], { to: DT.BOOL });
-    this.keyValidPos = g.op("Unsqueeze", [mask, g.intList([1, 3])]);
-    this.headsShape = g.intList([0, 0, d.numHeads, d.H / d.numHeads]);
-    this.mergeShape = g.intList([0, 0, d.H]);
-  }
-
-  /** x [B,T,in] · W [in,out] + b */
-  dense(x: string, w: string, b: string): string {
-    return this.g.op("Add", [this.g.op("MatMul", [x, w]), b]);
-  }
-
-  /** dY [B,T,out] · Wᵀ → [B,T,in] (as one 2-D GEMM with a transposed operand: no copy of W) */
-  backData(dy: string, w: string, outDim: number, inDim: number): string {
-    const g = this.g;
-    return g.op("Reshape", [g.op("Gemm", [g.op("Reshape", [dy, g.intList([-1, outDim])]), w], { transB: 1 }), this.btShape(inDim)]);
-  }
-
-  /** [B,T,n] as a shape tensor, from the mask's [B,T] */
-  private btShape(n: number): string {
-    const g = this.g;
-    const key = `bt_${n}`;
-    return (this.shapes[key] ??= g.op("Concat", [g.op("Shape", [this.mask]), g.intList([n])], { axis: 0 }));
-  }
-  private readonly shapes: Record<string, string> = {};
-
-  /** Xᵀ·dY over all positions → [in,out] */
-  backWeight(x: string, dy: string, inDim: number, outDim: number): string {
-    const g = this.g;
-    return g.op("Gemm", [g.op("Reshape", [x, g.intList([-1, inDim])]), g.op("Reshape", [dy, g.intList([-1, outDim])])], { transA: 1 });
-  }
-
-  /** Σ over batch and positions → [out] */
-  sum01(t: string, outName?: string): string {
-    return this.g.op("ReduceSum", [t, this.g.intList([0, 1])], { keepdims: 0 }, outName);
-  }
-
-  /** [B,T,H] → [B,nh,T,dh] */
-  splitHeads(t: string): string {
-    return this.g.op("Transpose", [this.g.op("Reshape", [t, this.headsShape])], { perm: [0, 2, 1, 3] });
-  }
-
-  /** [B,nh,T,dh] → [B,T,H] */
-  mergeHeads(t: string): string {
-    return this.g.op("Reshape", [this.g.op("Transpose", [t], { perm: [0, 2, 1, 3] }), this.mergeShape]);
-  }
-
-  /** LayerNorm over the last axis keeping x̂ and 1/σ for the backward pass. */
-  layerNorm(z: string, gain: string, bias: string, eps = this.d.eps): { y: string; xhat: string; rstd: string } {
-    const g = this.g;
-    const mu = g.op("ReduceMean", [z], { axes: [-1], keepdims: 1 });
-    const zc = g.op("Sub", [z, mu]);
-    const variance = g.op("ReduceMean", [g.op("Mul", [zc, zc])], { axes: [-1], keepdims: 1 });
-    const rstd = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [variance, g.scalar(eps)])])]);
-    const xhat = g.op("Mul", [zc, rstd]);
-    return { y: g.op("Add", [g.op("Mul", [xhat, gain]), bias]), xhat, rstd };
-  }
-
-  /** dz of LayerNorm from dy: (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) with dx̂ = dy·gain; and the gain/bias gradients. */
-  layerNormBack(dy: string, xhat: string, rstd: string, gain: string, gName: string, bName: string): string {
-    const g = this.g;
-    this.sum01(g.op("Mul", [dy, xhat]), gName);
-    this.sum01(dy, bName);
-    const dxh = g.op("Mul", [dy, gain]);
-    const m1 = g.op("ReduceMean", [dxh], { axes: [-1], keepdims: 1 });
-    const m2 = g.op("ReduceMean", [g.op("Mul", [dxh, xhat])], { axes: [-1], keepdims: 1 });
-    return g.op("Mul", [rstd, g.op("Sub", [g.op("Sub", [dxh, m1]), g.op("Mul", [xhat, m2])])]);
-  }
-
-  /** Φ(x) = ½(1 + erf(x/√2)) */
-  cdf(x: string): string {
-    const g = this.g;
-    return g.op("Mul", [g.op("Add", [g.op("Erf", [g.op("Mul", [x, g.scalar(Math.SQRT1_2)])]), g.scalar(1)]), g.scalar(0.5)]);
-  }
-
-  /** GELU'(x) = Φ(x) + x·φ(x) */
-  geluGrad(x: string, cdf: string): string {
-    const g = this.g;
-    const pdf = g.op("Mul", [g.op("Exp", [g.op("Mul", [g.op("Mul", [x, x]), g.scalar(-0.5)])]), g.scalar(1 / Math.sqrt(2 * Math.PI))]);
-    return g.op("Add", [cdf, g.op("Mul", [x, pdf])]);
-  }
 }
 
 /** Emits layer l's forward pass on x [B,T,H]; returns its output and what the backward pass needs. */
@@ -194,4 +98,69 @@ export function layerBackward(o: LayerOps, c: LayerCache, dout: string): string 
   g.op("Identity", [o.backWeight(c.x, dqkv, H, 3 * H)], {}, gr("wqkv"));
   o.sum01(dqkv, gr("bqkv"));
   return g.op("Add", [dz1, o.backData(dqkv, p("wqkv"), 3 * H, H)]);
+}
+
+/** [out, in] (PyTorch Linear) → [in, out] */
+function transposed(t: Tensor): Float32Array {
+  const [r, c] = t.shape;
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
+  return out;
+}
+
+/** Layer `first + l`'s checkpoint tensors as parameters `l{l}.*`: x·W matrices ([in, out]), q/k/v packed as [q | k | v]. */
+function pretrainedLayer(get: (name: string) => Tensor, H: number, first: number, l: number, params: Map<string, Float32Array>): void {
+  const p = `encoder.layer.${first + l}`;
+  const qkv = ["query", "key", "value"].map((n) => transposed(get(`${p}.attention.self.${n}.weight`)));
+  const wqkv = new Float32Array(H * 3 * H);
+  for (let i = 0; i < H; i++) qkv.forEach((m, j) => wqkv.set(m.subarray(i * H, (i + 1) * H), i * 3 * H + j * H));
+  const bqkv = new Float32Array(3 * H);
+  ["query", "key", "value"].forEach((n, j) => bqkv.set(get(`${p}.attention.self.${n}.bias`).data, j * H));
+  const set = (n: string, v: Float32Array): void => void params.set(`l${l}.${n}`, v);
+  set("wqkv", wqkv);
+  set("bqkv", bqkv);
+  set("wo", transposed(get(`${p}.attention.output.dense.weight`)));
+  set("bo", get(`${p}.attention.output.dense.bias`).data);
+  set("ln1g", get(`${p}.attention.output.LayerNorm.weight`).data);
+  set("ln1b", get(`${p}.attention.output.LayerNorm.bias`).data);
+  set("w1", transposed(get(`${p}.intermediate.dense.weight`)));
+  set("b1", get(`${p}.intermediate.dense.bias`).data);
+  set("w2", transposed(get(`${p}.output.dense.weight`)));
+  set("b2", get(`${p}.output.dense.bias`).data);
+  set("ln2g", get(`${p}.output.LayerNorm.weight`).data);
+  set("ln2b", get(`${p}.output.LayerNorm.bias`).data);
+}
+
+/** The post-LayerNorm layers of BERT, RoBERTa and ELECTRA as a trainable stack. */
+export function bertLikeStack(d: LayerDims): TrainableStack {
+  const layerOf = (name: string): number => Number(/^encoder\.layer\.(\d+)\./.exec(name)?.[1] ?? -1);
+  return {
+    params: (k) => Array.from({ length: k }, (_, l) => layerParams(l, d)).flat(),
+    reads: (name, first) => layerOf(name) >= first,
+    pretrained(get, first, k) {
+      const params = new Map<string, Float32Array>();
+      for (let l = 0; l < k; l++) pretrainedLayer(get, d.H, first, l, params);
+      return params;
+    },
+    forward(o, x0, k) {
+      const caches: LayerCache[] = [];
+      const outputs: string[] = [];
+      let x = x0;
+      for (let l = 0; l < k; l++) {
+        const r = layerForward(o, l, x);
+        caches.push(r.cache);
+        outputs.push(r.out);
+        x = r.out;
+      }
+      const backward = (dOut: readonly (string | undefined)[]): void => {
+        // every head reads the top layer
+        let dy = dOut[k - 1]!;
+        for (let l = k - 1; l >= 0; l--) {
+          const dx = layerBackward(o, caches[l], dy);
+          if (l > 0) dy = dOut[l - 1] ? o.g.op("Add", [dx, dOut[l - 1]!]) : dx;
+        }
+      };
+      return { outputs, backward };
+    },
+  };
 }
