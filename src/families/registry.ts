@@ -5,8 +5,9 @@ import type { EncoderConfig, EncoderFamily } from "./types.js";
 import { bert } from "./bert.js";
 import { roberta } from "./roberta.js";
 import { electra } from "./electra.js";
+import { deberta } from "./deberta.js";
 
-export const FAMILIES: readonly EncoderFamily[] = [bert, roberta, electra];
+export const FAMILIES: readonly EncoderFamily[] = [bert, roberta, electra, deberta];
 
 /** The family reading `model_type`; an unknown one is a UserError naming `file`. */
 export function familyOf(modelType: string, file: string): EncoderFamily {

@@ -1,0 +1,149 @@
+/**
+ * DeBERTa-v3 for the inference graph, from the checkpoint's tensors: embeddings (words, LayerNorm,
+ * padding zeroed; no absolute positions unless the config asks) and layers with disentangled
+ * attention (transformers' `DisentangledSelfAttention`):
+ *
+ *   S = (q·kᵀ + c2p + p2c) / √(dh·(1 + #terms)),  c2p[i,j] = q_i · posK[row(i−j)],  p2c[i,j] = k_j · posQ[row(i−j)]
+ *
+ * with posK/posQ the (LayerNorm'd) relative embeddings through the key/query projections (the
+ * layer's own when share_att_key) and row() the clamped, log-bucketed table of
+ * relativePositions.ts. The [T,T] gathers are plain ONNX Gathers over the flattened [T·2span]
+ * products, so no [B,nh,T,T] index tensor is materialised. No ONNX Runtime kernel fuses this
+ * attention; with `fused`, the dense + residual + LayerNorm and dense + GELU steps use
+ * SkipLayerNormalization and BiasGelu.
+ */
+import { DT } from "../../onnx/graphBuilder.js";
+import type { EncoderInputs, GraphContext, GraphInputs } from "../types.js";
+import { layerNorm, linear, transpose2d } from "../bertLike/frozenLayers.js";
+import { debertaSettings, type DebertaSettings } from "./config.js";
+import { relativeRowTable } from "./relativePositions.js";
+
+const FLT_LOWEST = -3.4028234663852886e38;
+const MS = "com.microsoft";
+
+/** word (+ position, + type) embeddings → embed_proj when narrower → LayerNorm → × mask */
+export function debertaEmbeddings(c: GraphContext, inputs: GraphInputs): string {
+  const { g, cfg } = c;
+  const s = debertaSettings(cfg);
+  let x = g.op("Gather", [c.init("embeddings.word_embeddings.weight"), inputs.ids]);
+  if (s.positionBiasedInput) {
+    const T = g.op("Squeeze", [g.op("Gather", [g.op("Shape", [inputs.ids]), g.intList([1])], { axis: 0 }), g.intList([0])]);
+    const positions = g.op("Range", [g.ints("zero_i64", [], [0]), T, g.ints("one_i64", [], [1])]);
+    x = g.op("Add", [x, g.op("Gather", [c.init("embeddings.position_embeddings.weight"), positions])]);
+  }
+  if (cfg.typeVocabSize > 1 && inputs.types) x = g.op("Add", [x, g.op("Gather", [c.init("embeddings.token_type_embeddings.weight"), inputs.types])]);
+  else if (cfg.typeVocabSize === 1) x = g.op("Add", [x, c.init("embeddings.token_type_embeddings.weight")]);
+  if (s.embeddingSize !== cfg.hiddenSize) {
+    const t = c.tensor("embeddings.embed_proj.weight");
+    x = g.op("MatMul", [x, g.floats("embeddings.embed_proj.weight_t", [t.shape[1], t.shape[0]], transpose2d(t))]);
+  }
+  const normed = layerNorm(c, x, "embeddings.LayerNorm");
+  const mask3 = g.op("Unsqueeze", [g.op("Cast", [inputs.mask], { to: DT.FLOAT }), g.intList([2])]);
+  return g.op("Mul", [normed, mask3]);
+}
+
+/** Flat indices into [T·2span] for c2p (row i) and p2c (row j), both [T,T]. */
+function relativeIndices(c: GraphContext, ids: string, s: DebertaSettings): { c2p: string; p2c: string } {
+  const g = c.g;
+  const { rows, maxDistance: D } = relativeRowTable(s);
+  const table = g.ints("deberta.relative_rows", [rows.length], rows);
+  const T = g.op("Squeeze", [g.op("Gather", [g.op("Shape", [ids]), g.intList([1])], { axis: 0 }), g.intList([0])]);
+  const r = g.op("Range", [g.ints("zero_i64", [], [0]), T, g.ints("one_i64", [], [1])]);
+  const col = g.op("Unsqueeze", [r, g.intList([1])]);
+  const row = g.op("Unsqueeze", [r, g.intList([0])]);
+  const dist = g.op("Sub", [col, row]); // i − j
+  const clipped = g.op("Add", [g.op("Min", [g.op("Max", [dist, g.ints("deberta.minus_d", [], [-D])]), g.ints("deberta.plus_d", [], [D])]), g.ints("deberta.d", [], [D])]);
+  const rel = g.op("Gather", [table, clipped]);
+  const width = g.ints("deberta.two_span", [], [2 * s.span]);
+  return { c2p: g.op("Add", [g.op("Mul", [col, width]), rel]), p2c: g.op("Add", [g.op("Mul", [row, width]), rel]) };
+}
+
+/** The (LayerNorm'd) relative embeddings, rows 0 … 2·span − 1. */
+function relativeEmbeddings(c: GraphContext, s: DebertaSettings): string {
+  const t = c.tensor("encoder.rel_embeddings.weight");
+  const H = t.shape[1];
+  const rel = c.g.floats("encoder.rel_embeddings.used", [2 * s.span, H], t.data.subarray(0, 2 * s.span * H));
+  return s.normRelEmbeddings ? layerNorm(c, rel, "encoder.LayerNorm") : rel;
+}
+
+interface Shared {
+  s: DebertaSettings;
+  bias: string;
+  idx: { c2p: string; p2c: string };
+  rel: string;
+  headsShape: string;
+  mergeShape: string;
+  scale: number;
+}
+
+/** Emits the layers over hidden state 0; returns hidden states 0 … L. */
+export function debertaEncoder(c: GraphContext, x0: string, inputs: EncoderInputs): string[] {
+  const { g, cfg } = c;
+  const s = debertaSettings(cfg);
+  const nh = cfg.numHeads, dh = cfg.hiddenSize / nh;
+  const shared: Shared = {
+    s,
+    // additive key bias: 0 on valid keys, the lowest float on padding (exp underflows to exactly 0)
+    bias: g.op("Unsqueeze", [g.op("Mul", [g.op("Sub", [g.scalar(1), inputs.maskFloat]), g.scalar(FLT_LOWEST)]), g.intList([1, 2])]),
+    idx: relativeIndices(c, inputs.ids, s),
+    rel: relativeEmbeddings(c, s),
+    headsShape: g.intList([0, 0, nh, dh]),
+    mergeShape: g.intList([0, 0, cfg.hiddenSize]),
+    scale: 1 / Math.sqrt(dh * (1 + Number(s.c2p) + Number(s.p2c))),
+  };
+  const hidden = [x0];
+  for (let l = 0; l < cfg.numLayers; l++) hidden.push(layer(c, `encoder.layer.${l}`, hidden[l], shared));
+  return hidden;
+}
+
+/** The relative table through a projection, per head and transposed for the product: [nh, dh, 2span]. */
+function positionProjection(c: GraphContext, k: Shared, name: string, scale?: number): string {
+  const g = c.g;
+  const proj = linear(c, k.rel, name);
+  const scaled = scale === undefined ? proj : g.op("Mul", [proj, g.scalar(scale)]);
+  const heads = g.op("Reshape", [scaled, g.intList([0, c.cfg.numHeads, c.cfg.hiddenSize / c.cfg.numHeads])]);
+  return g.op("Transpose", [heads], { perm: [1, 2, 0] });
+}
+
+function layer(c: GraphContext, p: string, x: string, k: Shared): string {
+  const g = c.g;
+  const a = `${p}.attention.self`;
+  const heads = (t: string, perm: number[]): string => g.op("Transpose", [g.op("Reshape", [t, k.headsShape])], { perm });
+  const q = heads(g.op("Mul", [linear(c, x, `${a}.query_proj`), g.scalar(k.scale)]), [0, 2, 1, 3]);
+  const key = heads(linear(c, x, `${a}.key_proj`), [0, 2, 1, 3]);
+  const v = heads(linear(c, x, `${a}.value_proj`), [0, 2, 1, 3]);
+  let scores = g.op("MatMul", [q, g.op("Transpose", [key], { perm: [0, 1, 3, 2] })]);
+  const gathered = (prod: string, idx: string): string => g.op("Gather", [g.op("Reshape", [prod, g.intList([0, 0, -1])]), idx], { axis: 2 });
+  if (k.s.c2p) {
+    const posK = positionProjection(c, k, k.s.shareAttKey ? `${a}.key_proj` : `${a}.pos_key_proj`);
+    scores = g.op("Add", [scores, gathered(g.op("MatMul", [q, posK]), k.idx.c2p)]);
+  }
+  if (k.s.p2c) {
+    const posQ = positionProjection(c, k, k.s.shareAttKey ? `${a}.query_proj` : `${a}.pos_query_proj`, k.scale);
+    scores = g.op("Add", [scores, gathered(g.op("MatMul", [key, posQ]), k.idx.p2c)]);
+  }
+  const probs = g.op("Softmax", [g.op("Add", [scores, k.bias])], { axis: -1 });
+  const ctx = g.op("Reshape", [g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] }), k.mergeShape]);
+  return c.opts.fused ? fusedOutput(c, p, ctx, x) : plainOutput(c, p, ctx, x);
+}
+
+function plainOutput(c: GraphContext, p: string, ctx: string, x: string): string {
+  const g = c.g;
+  const attnOut = layerNorm(c, g.op("Add", [linear(c, ctx, `${p}.attention.output.dense`), x]), `${p}.attention.output.LayerNorm`);
+  const inter = linear(c, attnOut, `${p}.intermediate.dense`);
+  const gelu = g.op("Mul", [g.op("Mul", [inter, g.scalar(0.5)]), g.op("Add", [g.op("Erf", [g.op("Mul", [inter, g.scalar(Math.SQRT1_2)])]), g.scalar(1)])]);
+  return layerNorm(c, g.op("Add", [linear(c, gelu, `${p}.output.dense`), attnOut]), `${p}.output.LayerNorm`);
+}
+
+function fusedOutput(c: GraphContext, p: string, ctx: string, x: string): string {
+  const g = c.g;
+  const matmul = (inp: string, name: string): string => {
+    const t = c.tensor(`${name}.weight`);
+    return g.op("MatMul", [inp, g.floats(`${name}.weight_t`, [t.shape[1], t.shape[0]], transpose2d(t))]);
+  };
+  const skipLn = (inp: string, skip: string, ln: string, bias: string): string =>
+    g.op("SkipLayerNormalization", [inp, skip, c.init(`${ln}.weight`), c.init(`${ln}.bias`), c.init(bias)], { epsilon: { float: c.cfg.layerNormEps } }, undefined, MS);
+  const attnOut = skipLn(matmul(ctx, `${p}.attention.output.dense`), x, `${p}.attention.output.LayerNorm`, `${p}.attention.output.dense.bias`);
+  const gelu = g.op("BiasGelu", [matmul(attnOut, `${p}.intermediate.dense`), c.init(`${p}.intermediate.dense.bias`)], {}, undefined, MS);
+  return skipLn(matmul(gelu, `${p}.output.dense`), attnOut, `${p}.output.LayerNorm`, `${p}.output.dense.bias`);
+}
