@@ -80,7 +80,8 @@ function buildFromCheckpoint(source: string, tok: string): { bytes: Uint8Array; 
 export function importModel(source: string, out: string, tokenizer?: string, log: (line: string) => void = () => {}): ModelCard {
   if (!existsSync(source)) throw new UserError(`${source}: not found`);
   const isDir = statSync(source).isDirectory();
-  const tok = tokenizer ?? join(isDir ? source : join(source, ".."), "tokenizer.json");
+  let tok = tokenizer ?? join(isDir ? source : join(source, ".."), "tokenizer.json");
+  if (!tokenizer && isDir && !existsSync(tok)) tok = convertedTokenizer(source, out) ?? tok;
   if (!existsSync(tok)) throw new UserError(`${tok}: tokenizer.json not found (pass --tokenizer)`);
   let bytes: Uint8Array, numLayers: number, hiddenSize: number, maxPositions = 512;
   const sourceHashes: Record<string, string> = {};
@@ -99,10 +100,22 @@ export function importModel(source: string, out: string, tokenizer?: string, log
   }
   mkdirSync(out, { recursive: true });
   writeFileAtomic(join(out, "model.onnx"), bytes);
-  copyFileSync(tok, join(out, "tokenizer.json"));
+  if (tok !== join(out, "tokenizer.json")) copyFileSync(tok, join(out, "tokenizer.json"));
   const card: ModelCard = { graphVersion: GRAPH_VERSION, source, sourceHashes, onnxSha256: sha256(bytes), numLayers, hiddenSize, maxPositions };
   writeFileAtomic(join(out, "poolblend-model.json"), JSON.stringify(card, null, 2) + "\n");
   return card;
+}
+
+/** A checkpoint folder without tokenizer.json whose family converts what it ships (DeBERTa-v3's spm.model): out/tokenizer.json. */
+function convertedTokenizer(source: string, out: string): string | undefined {
+  const cfgFile = join(source, "config.json");
+  if (!existsSync(cfgFile)) return undefined;
+  const json = readModelConfig(cfgFile).family.tokenizerFromFolder?.(source);
+  if (!json) return undefined;
+  mkdirSync(out, { recursive: true });
+  const file = join(out, "tokenizer.json");
+  writeFileAtomic(file, JSON.stringify(json));
+  return file;
 }
 
 /** "lm_head.*, pooler.*" — tensor names grouped by their first component. */

@@ -32,8 +32,14 @@ export function halfsToFloats(bits: Uint16Array, out = new Float32Array(bits.len
 /** Reads the floating-point tensors of a `.safetensors` file (those `keep` accepts). */
 export function readSafetensors(file: string, keep: (name: string) => boolean = () => true): Map<string, Tensor> {
   const buf = readFileSync(file);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const n = buf.length >= 8 ? Number(buf.readBigUInt64LE(0)) : Infinity;
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    if (8 + n > buf.length) throw new Error("header runs past the end");
+    header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as typeof header;
+  } catch (e) {
+    throw placeError({ file }, `not a safetensors file (${(e as Error).message})`);
+  }
   const base = 8 + n;
   const out = new Map<string, Tensor>();
   for (const [name, t] of Object.entries(header)) {

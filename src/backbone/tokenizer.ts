@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Tokenizer } from "@huggingface/tokenizers";
+import { openPieceCodec, type PieceCodec } from "../tokenizers/pieceCodec.js";
 import type { TokenConventions } from "../families/types.js";
 import { bert } from "../families/bert.js";
 import { readModelConfig } from "../families/registry.js";
@@ -41,7 +41,7 @@ export function openTokenizer(modelDir: string, maxLength: number): EncoderToken
 }
 
 export class EncoderTokenizer {
-  private readonly tok: Tokenizer;
+  private readonly tok: PieceCodec;
   readonly cls: number;
   readonly sep: number;
   readonly pad: number;
@@ -49,9 +49,9 @@ export class EncoderTokenizer {
   /** `typeIds`: segments after the first get token type 1 (else every token has type 0). */
   constructor(tokenizerFile: string, readonly maxLength: number, private readonly conventions: TokenConventions = bert.tokens, private readonly typeIds = true) {
     const json = JSON.parse(readFileSync(tokenizerFile, "utf8")) as Record<string, unknown>;
-    this.tok = new Tokenizer(json, {});
+    this.tok = openPieceCodec(json);
     const id = (t: string): number => {
-      const v = this.tok.token_to_id(t);
+      const v = this.tok.tokenToId(t);
       if (v === undefined) throw new UserError(`${tokenizerFile}: no ${t} token, which this model family's rows start or end with`);
       return v;
     };
@@ -63,7 +63,7 @@ export class EncoderTokenizer {
 
   /** Word pieces of one segment, no special tokens. */
   pieces(text: string): number[] {
-    return text.length === 0 ? [] : this.tok.encode(text, { add_special_tokens: false }).ids;
+    return text.length === 0 ? [] : this.tok.encode(text);
   }
 
   /**
@@ -92,7 +92,7 @@ export class EncoderTokenizer {
 
   /** The vocabulary strings of token ids (word pieces keep their ## prefix). */
   tokenStrings(ids: ArrayLike<number>): string[] {
-    return Array.from(ids, (i) => this.tok.id_to_token(i) ?? "[UNK]");
+    return Array.from(ids, (i) => this.tok.idToToken(i) ?? "[UNK]");
   }
 
   /** Pads rows to the longest in the batch and builds the attention mask. */

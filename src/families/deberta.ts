@@ -8,6 +8,7 @@ import type { EncoderFamily } from "./types.js";
 import { parseDebertaConfig } from "./deberta/config.js";
 import { debertaEmbeddings, debertaEncoder } from "./deberta/frozenLayers.js";
 import { debertaStack } from "./deberta/trainLayers.js";
+import { debertaTokenizerFromFolder } from "./deberta/tokenizer.js";
 
 export const deberta: EncoderFamily = {
   modelTypes: ["deberta-v2"],
@@ -17,6 +18,7 @@ export const deberta: EncoderFamily = {
   isEncoderTensor: (name) => /^(embeddings|encoder)\./.test(name),
   wordEmbeddings: "embeddings.word_embeddings.weight",
   tokens: { cls: "[CLS]", sep: "[SEP]", pad: "[PAD]", pairSeparators: 1 },
+  tokenizerFromFolder: debertaTokenizerFromFolder,
   embeddings: debertaEmbeddings,
   encoder: debertaEncoder,
   trainable: debertaStack,

@@ -119,6 +119,11 @@ export interface EncoderFamily {
   /** prefix-free name of the word-embedding matrix [vocab, ·] (checked against the tokenizer) */
   readonly wordEmbeddings: string;
   tokens: TokenConventions;
+  /**
+   * tokenizer.json built from what the family's hub checkpoints ship instead (DeBERTa-v3:
+   * spm.model); undefined when `dir` holds nothing to convert. Optional: most families ship one.
+   */
+  tokenizerFromFolder?(dir: string): Record<string, unknown> | undefined;
   /** Emits the embedding output [B,T,H] (hidden state 0). */
   embeddings(c: GraphContext, inputs: GraphInputs): string;
   /** Emits the layers over hidden state 0; returns every hidden state, 0 … L. */

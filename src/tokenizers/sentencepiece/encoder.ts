@@ -21,10 +21,14 @@ export class SentencePieceEncoder {
     private readonly normalizer: SpmNormalizer,
     private readonly model: UnigramModel,
     private readonly vocab: readonly string[],
-  ) {}
+  ) {
+    this.ids = new Map(vocab.map((v, i) => [v, i]));
+  }
+  private readonly ids: Map<string, number>;
 
   /** The exact encoder if `json` is a converted sentencepiece unigram tokenizer with a precompiled map; otherwise undefined. */
-  static fromTokenizerJson(json: Json): SentencePieceEncoder | undefined {
+  static fromTokenizerJson(file: Record<string, unknown>): SentencePieceEncoder | undefined {
+    const json = file as Json;
     const norms = json.normalizer?.type === "Sequence" ? json.normalizer.normalizers ?? [] : [];
     const kinds = norms.map((n) => n.type ?? "");
     const pre = json.pre_tokenizer?.type === "Sequence" ? json.pre_tokenizer.pretokenizers ?? [] : [];
@@ -51,8 +55,7 @@ export class SentencePieceEncoder {
   }
 
   tokenToId(token: string): number | undefined {
-    const i = this.vocab.indexOf(token);
-    return i < 0 ? undefined : i;
+    return this.ids.get(token);
   }
 
   idToToken(id: number): string | undefined {
