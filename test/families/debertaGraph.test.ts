@@ -18,7 +18,8 @@ import { debertaSettings } from "../../src/families/deberta/config.js";
 const DIR = join(import.meta.dirname, "../fixtures/deberta");
 const expected = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")) as {
   transformersIds: number[][];
-  models: Record<string, { numLayers: number; hiddenSize: number; seqLen: number; rows: number[] }>;
+  longIds: number[];
+  models: Record<string, { numLayers: number; hiddenSize: number; seqLen: number; rows: number[] }> & Record<string, { layersMean: number[][]; layersCls: number[][] }>;
   logBuckets: { range: [number, number]; table: Record<string, number[]> };
 };
 
@@ -91,6 +92,20 @@ for (const name of ["v3-mlm", "buckets16-cls"]) {
         for (const d of diffs) expect(d).toBeLessThan(1e-4);
       });
     }
+
+    it(`a ${expected.longIds.length}-token row (distances deep in the log buckets): every layer's mean and first position within 1e-4`, async () => {
+      const { family, cfg } = readModelConfig(join(DIR, name, "config.json"));
+      const bytes = buildEncoderGraph(family, readSafetensors(join(DIR, name, "model.safetensors")), cfg, { outputs: "pooled", fused: true });
+      const s = await OrtSession.load(bytes, { threads: 1 });
+      const T = expected.longIds.length;
+      const res = await s.run({ input_ids: int64(BigInt64Array.from(expected.longIds, BigInt), [1, T]), attention_mask: int64(new BigInt64Array(T).fill(1n), [1, T]) });
+      await s.release();
+      const ref = (expected.models as Record<string, { layersMean: number[][]; layersCls: number[][] }>)[`${name}/long`];
+      const mean = f32(res.layers_mean), cls = f32(res.layers_cls);
+      const worst = Math.max(...ref.layersMean.flat().map((v, i) => Math.abs(v - mean[i])), ...ref.layersCls.flat().map((v, i) => Math.abs(v - cls[i])));
+      console.log(`${name}: ${T}-token row, layers_mean/layers_cls max |diff| ${worst.toExponential(1)}`);
+      expect(worst).toBeLessThan(1e-4);
+    });
 
     it("pooled outputs (mean, max, min, layers_cls, layers_mean) within 1e-4 of transformers' states; a row without tokens gives zeros", async () => {
       const m = expected.models[name];
