@@ -74,6 +74,8 @@ interface Shared {
   headsShape: string;
   mergeShape: string;
   scale: number;
+  /** int32 attention mask for MultiHeadAttention (fused only) */
+  maskI32: string;
 }
 
 /** Emits the layers over hidden state 0; returns hidden states 0 … L. */
@@ -90,6 +92,7 @@ export function debertaEncoder(c: GraphContext, x0: string, inputs: EncoderInput
     headsShape: g.intList([0, 0, nh, dh]),
     mergeShape: g.intList([0, 0, cfg.hiddenSize]),
     scale: 1 / Math.sqrt(dh * (1 + Number(s.c2p) + Number(s.p2c))),
+    maskI32: c.opts.fused ? g.op("Cast", [inputs.mask], { to: DT.INT32 }) : "",
   };
   const hidden = [x0];
   for (let l = 0; l < cfg.numLayers; l++) hidden.push(layer(c, `encoder.layer.${l}`, hidden[l], shared));
@@ -109,22 +112,24 @@ function layer(c: GraphContext, p: string, x: string, k: Shared): string {
   const g = c.g;
   const a = `${p}.attention.self`;
   const heads = (t: string, perm: number[]): string => g.op("Transpose", [g.op("Reshape", [t, k.headsShape])], { perm });
-  const q = heads(g.op("Mul", [linear(c, x, `${a}.query_proj`), g.scalar(k.scale)]), [0, 2, 1, 3]);
-  const key = heads(linear(c, x, `${a}.key_proj`), [0, 2, 1, 3]);
-  const v = heads(linear(c, x, `${a}.value_proj`), [0, 2, 1, 3]);
-  let scores = g.op("MatMul", [q, g.op("Transpose", [key], { perm: [0, 1, 3, 2] })]);
   const gathered = (prod: string, idx: string): string => g.op("Gather", [g.op("Reshape", [prod, g.intList([0, 0, -1])]), idx], { axis: 2 });
-  if (k.s.c2p) {
-    const posK = positionProjection(c, k, k.s.shareAttKey ? `${a}.key_proj` : `${a}.pos_key_proj`);
-    scores = g.op("Add", [scores, gathered(g.op("MatMul", [q, posK]), k.idx.c2p)]);
+  const qf = linear(c, x, `${a}.query_proj`), kf = linear(c, x, `${a}.key_proj`), vf = linear(c, x, `${a}.value_proj`);
+  const q = heads(qf, [0, 2, 1, 3]), key = heads(kf, [0, 2, 1, 3]);
+  // the relative terms, already scaled: c·q·posKᵀ (scale folded into posK) and k·(c·posQ)ᵀ
+  const terms: string[] = [];
+  if (k.s.c2p) terms.push(gathered(g.op("MatMul", [q, positionProjection(c, k, k.s.shareAttKey ? `${a}.key_proj` : `${a}.pos_key_proj`, k.scale)]), k.idx.c2p));
+  if (k.s.p2c) terms.push(gathered(g.op("MatMul", [key, positionProjection(c, k, k.s.shareAttKey ? `${a}.query_proj` : `${a}.pos_query_proj`, k.scale)]), k.idx.p2c));
+  const rel = terms.length === 0 ? undefined : terms.length === 1 ? terms[0] : g.op("Add", terms);
+  if (c.opts.fused) {
+    // ONNX Runtime's MultiHeadAttention: c·q·kᵀ + the relative terms as its attention bias, padding keys masked, softmax, ·v
+    const ctx = g.op("MultiHeadAttention", [qf, kf, vf, "", k.maskI32, rel ?? ""], { num_heads: c.cfg.numHeads, scale: { float: k.scale } }, undefined, MS);
+    return fusedOutput(c, p, ctx, x);
   }
-  if (k.s.p2c) {
-    const posQ = positionProjection(c, k, k.s.shareAttKey ? `${a}.query_proj` : `${a}.pos_query_proj`, k.scale);
-    scores = g.op("Add", [scores, gathered(g.op("MatMul", [key, posQ]), k.idx.p2c)]);
-  }
+  const content = g.op("MatMul", [g.op("Mul", [q, g.scalar(k.scale)]), g.op("Transpose", [key], { perm: [0, 1, 3, 2] })]);
+  const scores = rel ? g.op("Add", [content, rel]) : content;
   const probs = g.op("Softmax", [g.op("Add", [scores, k.bias])], { axis: -1 });
-  const ctx = g.op("Reshape", [g.op("Transpose", [g.op("MatMul", [probs, v])], { perm: [0, 2, 1, 3] }), k.mergeShape]);
-  return c.opts.fused ? fusedOutput(c, p, ctx, x) : plainOutput(c, p, ctx, x);
+  const ctx = g.op("Reshape", [g.op("Transpose", [g.op("MatMul", [probs, heads(vf, [0, 2, 1, 3])])], { perm: [0, 2, 1, 3] }), k.mergeShape]);
+  return plainOutput(c, p, ctx, x);
 }
 
 function plainOutput(c: GraphContext, p: string, ctx: string, x: string): string {
