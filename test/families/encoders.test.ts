@@ -17,9 +17,8 @@ import { buildEncoderGraph } from "../../src/backbone/encoderGraph.js";
 import { readSafetensors } from "../../src/backbone/safetensors.js";
 import { readModelConfig } from "../../src/families/registry.js";
 import { OrtSession, int64, f32 } from "../../src/backends/ort.js";
+import { FAMILY_FIXTURES, FIXTURES } from "./fixtures.js";
 
-export const FIXTURES = join(import.meta.dirname, "../fixtures/encoders");
-export const FAMILY_FIXTURES = ["roberta", "xlm-roberta", "electra"] as const;
 
 interface Row {
   texts: string[];
