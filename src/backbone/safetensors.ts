@@ -1,5 +1,5 @@
 /** Minimal safetensors reader: header JSON + raw little-endian tensors, F16/F32 widened to Float32Array. */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { placeError } from "../util/errors.js";
 
 export interface Tensor {
@@ -53,4 +53,21 @@ export function readSafetensors(file: string, keep: (name: string) => boolean = 
     else throw placeError({ file }, `tensor ${name}: unsupported dtype ${t.dtype}`);
   }
   return out;
+}
+
+/** Writes float32 tensors as a `.safetensors` file (header JSON padded to 8 bytes, then the data). */
+export function writeSafetensors(file: string, tensors: ReadonlyMap<string, Tensor>): void {
+  const header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> = {};
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const parts: Uint8Array[] = [len, Buffer.from(json)];
+  for (const t of tensors.values()) parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  writeFileSync(file, Buffer.concat(parts));
 }

@@ -24,7 +24,7 @@ export function encoderTensors(family: EncoderFamily, all: ReadonlyMap<string, T
   }
   const get = (name: string): Tensor => {
     const t = tensors.get(name);
-    if (!t) throw new UserError(`${file}: tensor ${prefix + name} missing (a ${family.modelTypes[0]} encoder needs it)`);
+    if (!t) throw new UserError(`${file}: tensor ${prefix + name} missing (needed by the ${family.modelTypes[0]} encoder)`);
     return t;
   };
   return { tensors, ignored, get };
