@@ -22,7 +22,7 @@ main(async () => {
     .option("maxLength", { type: "number", default: 256 })
     .option("threads", { type: "number", default: 2 })
     .option("quick", { type: "boolean", default: false, describe: "smaller scaling sweeps" })
-    .option("families", { type: "string", default: "bert,roberta,electra", describe: "encoder families benchmarked on a 12-layer base-size checkpoint each ('' for none)" })
+    .option("families", { type: "string", default: "bert,roberta,electra,deberta", describe: "encoder families benchmarked on a 12-layer base-size checkpoint each ('' for none)" })
     .option("familyRows", { type: "number", default: 300 })
     .option("familyMaxLength", { type: "number", default: 128 })
     .option("familiesOnly", { type: "boolean", default: false, describe: "only the per-family rows" })

@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { writeSafetensors, type Tensor } from "../backbone/safetensors.js";
 import { locateWeights } from "../backbone/prepareModel.js";
 import { mulberry32 } from "../util/random.js";
+import { writeSyntheticDeberta } from "./syntheticDeberta.js";
+import { normalTensor } from "./randomTensor.js";
 
-export const SYNTHETIC_FAMILIES = ["bert", "roberta", "electra"] as const;
+export const SYNTHETIC_FAMILIES = ["bert", "roberta", "electra", "deberta"] as const;
 export type SyntheticFamily = (typeof SYNTHETIC_FAMILIES)[number];
 
 const BASE = { hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, hidden_act: "gelu", layer_norm_eps: 1e-12 };
@@ -28,21 +30,11 @@ function robertaLayout(tok: Record<string, unknown>): Record<string, unknown> {
   return { ...tok, added_tokens: added, model: { ...model, vocab, unk_token: "<unk>" }, post_processor: post, truncation: null, padding: null };
 }
 
-function normalTensor(shape: number[], rnd: () => number, std: number): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(rnd() + 1e-12)), a = 2 * Math.PI * rnd();
-    data[i] = std * r * Math.cos(a);
-    if (i + 1 < n) data[i + 1] = std * r * Math.sin(a);
-  }
-  return { shape, data };
-}
-
 /** Writes config.json, model.safetensors and tokenizer.json of a random-weight base-size `family` checkpoint into `dir`. */
 export function writeSyntheticCheckpoint(dir: string, family: SyntheticFamily, seed = 1): string {
   mkdirSync(dir, { recursive: true });
   const tok = JSON.parse(readFileSync(join(locateWeights(), "model/tokenizer.json"), "utf8")) as Record<string, unknown>;
+  if (family === "deberta") return writeSyntheticDeberta(dir, tok, seed);
   const tokenizer = family === "roberta" ? robertaLayout(tok) : tok;
   const V = Object.keys((tokenizer.model as { vocab: Record<string, number> }).vocab).length;
   const pad = family === "roberta" ? 1 : 0;
