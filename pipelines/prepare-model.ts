@@ -7,7 +7,7 @@ import { FAMILIES } from "../src/families/registry.js";
 main(async () => {
   const a = await yargs(hideBin(process.argv))
     .scriptName("npm run prepare-model --")
-    .usage(`$0 --from SOURCE --out models/NAME [--tokenizer tokenizer.json]\n\nSOURCE: a Hugging Face checkpoint folder (config.json with model_type ${FAMILIES.flatMap((f) => f.modelTypes).join(", ")}; one *.safetensors; tokenizer.json) or an ONNX file with hidden_states.0..L outputs.`)
+    .usage(`$0 --from SOURCE --out models/NAME [--tokenizer tokenizer.json]\n\nSOURCE: a Hugging Face checkpoint folder (config.json with model_type ${FAMILIES.flatMap((f) => f.modelTypes).join(", ")}; one *.safetensors; tokenizer.json, or DeBERTa-v3's spm.model) or an ONNX file with hidden_states.0..L outputs.`)
     .option("from", { type: "string", demandOption: true })
     .option("out", { type: "string", demandOption: true })
     .option("tokenizer", { type: "string" })
