@@ -20,17 +20,10 @@ export function layerParams(l: number, d: LayerDims): [string, number[]][] {
   ];
 }
 
-/** What the backward pass needs from the forward pass of one layer. */
-export interface LayerCache {
+/** What the output block's backward pass needs from its forward pass. */
+export interface OutputBlockCache {
   l: number;
-  x: string;
-  q: string;
-  k: string;
-  v: string;
-  P: string;
   ctx: string;
-  /** keys of valid positions, pre-scaled by 1/√dh; padding keys zero */
-  kScaled: string;
   xhat1: string;
   rstd1: string;
   a: string;
@@ -39,6 +32,17 @@ export interface LayerCache {
   gelu: string;
   xhat2: string;
   rstd2: string;
+}
+
+/** What the backward pass needs from the forward pass of one layer. */
+export interface LayerCache extends OutputBlockCache {
+  x: string;
+  q: string;
+  k: string;
+  v: string;
+  P: string;
+  /** keys of valid positions, pre-scaled by 1/√dh; padding keys zero */
+  kScaled: string;
 }
 
 /** Emits layer l's forward pass on x [B,T,H]; returns its output and what the backward pass needs. */
@@ -55,13 +59,20 @@ export function layerForward(o: LayerOps, l: number, x: string): { out: string; 
   const scores = g.op("MatMul", [q, g.op("Transpose", [k], { perm: [0, 1, 3, 2] })]);
   // replaced, not added: a row with no valid key attends uniformly instead of producing NaN
   const P = g.op("Softmax", [g.op("Where", [o.keyValid, scores, g.scalar(-1e9)])], { axis: -1 });
-  const ctx = o.mergeHeads(g.op("MatMul", [P, v]));
+  const block = outputBlockForward(o, l, o.mergeHeads(g.op("MatMul", [P, v])), x);
+  return { out: block.out, cache: { ...block.cache, x, q, k, v, P, kScaled } };
+}
+
+/** The layer after its attention context: a = LN1(ctx·Wo + bo + x); out = LN2(GELU(a·W1 + b1)·W2 + b2 + a). */
+export function outputBlockForward(o: LayerOps, l: number, ctx: string, x: string): { out: string; cache: OutputBlockCache } {
+  const g = o.g;
+  const p = (n: string): string => `l${l}.${n}`;
   const ln1 = o.layerNorm(g.op("Add", [o.dense(ctx, p("wo"), p("bo")), x]), p("ln1g"), p("ln1b"));
   const inter = o.dense(ln1.y, p("w1"), p("b1"));
   const cdf = o.cdf(inter);
   const gelu = g.op("Mul", [inter, cdf]);
   const ln2 = o.layerNorm(g.op("Add", [o.dense(gelu, p("w2"), p("b2")), ln1.y]), p("ln2g"), p("ln2b"));
-  return { out: ln2.y, cache: { l, x, q, k, v, P, ctx, kScaled, xhat1: ln1.xhat, rstd1: ln1.rstd, a: ln1.y, inter, cdf, gelu, xhat2: ln2.xhat, rstd2: ln2.rstd } };
+  return { out: ln2.y, cache: { l, ctx, xhat1: ln1.xhat, rstd1: ln1.rstd, a: ln1.y, inter, cdf, gelu, xhat2: ln2.xhat, rstd2: ln2.rstd } };
 }
 
 /**
@@ -69,6 +80,27 @@ export function layerForward(o: LayerOps, l: number, x: string): { out: string; 
  * the gradient of the layer's input.
  */
 export function layerBackward(o: LayerOps, c: LayerCache, dout: string): string {
+  const { g, d } = o;
+  const { H } = d;
+  const p = (n: string): string => `l${c.l}.${n}`;
+  const gr = (n: string): string => `grad.l${c.l}.${n}`;
+  const { dz1, dctx } = outputBlockBackward(o, c, dout);
+  // attention: ctx = P·v, P = softmax(S), S = (q/√dh)·kᵀ on valid keys (padding keys' scores are
+  // constants: no gradient reaches them, hence kScaled and the masked dk)
+  const { dv, dS } = softmaxAttentionBackward(o, c.P, c.v, dctx);
+  const dq = g.op("MatMul", [dS, c.kScaled]);
+  const dk = g.op("Mul", [g.op("MatMul", [g.op("Transpose", [dS], { perm: [0, 1, 3, 2] }), c.q]), o.keyValidPos]);
+  const dqkv = g.op("Concat", [o.mergeHeads(dq), o.mergeHeads(dk), o.mergeHeads(dv)], { axis: 2 });
+  g.op("Identity", [o.backWeight(c.x, dqkv, H, 3 * H)], {}, gr("wqkv"));
+  o.sum01(dqkv, gr("bqkv"));
+  return g.op("Add", [dz1, o.backData(dqkv, p("wqkv"), 3 * H, H)]);
+}
+
+/**
+ * The output block's backward pass from dout: writes its `grad.l{l}.*` (wo … ln2b) and returns dz1,
+ * the gradient at LN1's input (the residual path to x), and dctx per head [B,nh,T,dh].
+ */
+export function outputBlockBackward(o: LayerOps, c: OutputBlockCache, dout: string): { dz1: string; dctx: string } {
   const { g, d } = o;
   const { H, inter: I } = d;
   const p = (n: string): string => `l${c.l}.${n}`;
@@ -85,19 +117,16 @@ export function layerBackward(o: LayerOps, c: LayerCache, dout: string): string 
   const dz1 = o.layerNormBack(da, c.xhat1, c.rstd1, p("ln1g"), gr("ln1g"), gr("ln1b"));
   g.op("Identity", [o.backWeight(c.ctx, dz1, H, H)], {}, gr("wo"));
   o.sum01(dz1, gr("bo"));
-  const dctx = o.splitHeads(o.backData(dz1, p("wo"), H, H));
-  // attention: ctx = P·v, P = softmax(S), S = (q/√dh)·kᵀ on valid keys (padding keys' scores are
-  // constants: no gradient reaches them, hence kScaled and the masked dk)
-  const dv = g.op("MatMul", [g.op("Transpose", [c.P], { perm: [0, 1, 3, 2] }), dctx]);
-  const dP = g.op("MatMul", [dctx, g.op("Transpose", [c.v], { perm: [0, 1, 3, 2] })]);
-  const dPP = g.op("Mul", [dP, c.P]);
-  const dS = g.op("Sub", [dPP, g.op("Mul", [c.P, g.op("ReduceSum", [dPP, g.intList([-1])], { keepdims: 1 })])]);
-  const dq = g.op("MatMul", [dS, c.kScaled]);
-  const dk = g.op("Mul", [g.op("MatMul", [g.op("Transpose", [dS], { perm: [0, 1, 3, 2] }), c.q]), o.keyValidPos]);
-  const dqkv = g.op("Concat", [o.mergeHeads(dq), o.mergeHeads(dk), o.mergeHeads(dv)], { axis: 2 });
-  g.op("Identity", [o.backWeight(c.x, dqkv, H, 3 * H)], {}, gr("wqkv"));
-  o.sum01(dqkv, gr("bqkv"));
-  return g.op("Add", [dz1, o.backData(dqkv, p("wqkv"), 3 * H, H)]);
+  return { dz1, dctx: o.splitHeads(o.backData(dz1, p("wo"), H, H)) };
+}
+
+/** ctx = P·v with P = softmax(S) per head: dv and dS = P ⊙ (dP − Σ dP ⊙ P) from dctx. */
+export function softmaxAttentionBackward(o: LayerOps, P: string, v: string, dctx: string): { dv: string; dS: string } {
+  const g = o.g;
+  const dv = g.op("MatMul", [g.op("Transpose", [P], { perm: [0, 1, 3, 2] }), dctx]);
+  const dP = g.op("MatMul", [dctx, g.op("Transpose", [v], { perm: [0, 1, 3, 2] })]);
+  const dPP = g.op("Mul", [dP, P]);
+  return { dv, dS: g.op("Sub", [dPP, g.op("Mul", [P, g.op("ReduceSum", [dPP, g.intList([-1])], { keepdims: 1 })])]) };
 }
 
 /** [out, in] (PyTorch Linear) → [in, out] */
@@ -109,13 +138,13 @@ function transposed(t: Tensor): Float32Array {
 }
 
 /** Layer `first + l`'s checkpoint tensors as parameters `l{l}.*`: x·W matrices ([in, out]), q/k/v packed as [q | k | v]. */
-function pretrainedLayer(get: (name: string) => Tensor, H: number, first: number, l: number, params: Map<string, Float32Array>): void {
+export function pretrainedLayer(get: (name: string) => Tensor, H: number, first: number, l: number, params: Map<string, Float32Array>, qkvNames = ["query", "key", "value"]): void {
   const p = `encoder.layer.${first + l}`;
-  const qkv = ["query", "key", "value"].map((n) => transposed(get(`${p}.attention.self.${n}.weight`)));
+  const qkv = qkvNames.map((n) => transposed(get(`${p}.attention.self.${n}.weight`)));
   const wqkv = new Float32Array(H * 3 * H);
   for (let i = 0; i < H; i++) qkv.forEach((m, j) => wqkv.set(m.subarray(i * H, (i + 1) * H), i * 3 * H + j * H));
   const bqkv = new Float32Array(3 * H);
-  ["query", "key", "value"].forEach((n, j) => bqkv.set(get(`${p}.attention.self.${n}.bias`).data, j * H));
+  qkvNames.forEach((n, j) => bqkv.set(get(`${p}.attention.self.${n}.bias`).data, j * H));
   const set = (n: string, v: Float32Array): void => void params.set(`l${l}.${n}`, v);
   set("wqkv", wqkv);
   set("bqkv", bqkv);

@@ -18,6 +18,8 @@ import type { Tensor } from "../../backbone/safetensors.js";
 import type { EncoderConfig, TrainableStack } from "../types.js";
 import { debertaSettings, type DebertaSettings } from "./config.js";
 import { relativeRowTable } from "./relativePositions.js";
+import { outputBlockBackward, outputBlockForward, pretrainedLayer, softmaxAttentionBackward, type OutputBlockCache } from "../bertLike/trainLayers.js";
+import { transpose2d } from "../bertLike/frozenLayers.js";
 
 interface Dims {
   H: number;
@@ -65,24 +67,14 @@ interface Shared {
   maps: ReturnType<typeof relativeMaps>;
 }
 
-interface Cache {
-  l: number;
+interface Cache extends OutputBlockCache {
   x: string;
   qs: string;
   k: string;
   v: string;
   P: string;
-  ctx: string;
   posK?: string;
   posQs?: string;
-  xhat1: string;
-  rstd1: string;
-  a: string;
-  inter: string;
-  cdf: string;
-  gelu: string;
-  xhat2: string;
-  rstd2: string;
 }
 
 /** [1,2S,H] → [1,nh,2S,dh] */
@@ -113,13 +105,8 @@ function layerForward(o: LayerOps, d: Dims, sh: Shared, l: number, x: string): {
   }
   // replaced, not added: a row with no valid key attends uniformly instead of producing NaN
   const P = g.op("Softmax", [g.op("Where", [o.keyValid, S, g.scalar(-1e9)])], { axis: -1 });
-  const ctx = o.mergeHeads(g.op("MatMul", [P, v]));
-  const ln1 = o.layerNorm(g.op("Add", [o.dense(ctx, p("wo"), p("bo")), x]), p("ln1g"), p("ln1b"));
-  const inter = o.dense(ln1.y, p("w1"), p("b1"));
-  const cdf = o.cdf(inter);
-  const gelu = g.op("Mul", [inter, cdf]);
-  const ln2 = o.layerNorm(g.op("Add", [o.dense(gelu, p("w2"), p("b2")), ln1.y]), p("ln2g"), p("ln2b"));
-  return { out: ln2.y, cache: { l, x, qs, k, v, P, ctx, posK, posQs, xhat1: ln1.xhat, rstd1: ln1.rstd, a: ln1.y, inter, cdf, gelu, xhat2: ln2.xhat, rstd2: ln2.rstd } };
+  const block = outputBlockForward(o, l, o.mergeHeads(g.op("MatMul", [P, v])), x);
+  return { out: block.out, cache: { ...block.cache, x, qs, k, v, P, posK, posQs } };
 }
 
 /** Σ_j of dΣ into the [T·2S]-flattened product's rows: ScatterElements(add) of dΣ [B,nh,T,T] by the row map. */
@@ -133,26 +120,15 @@ function scatterRows(o: LayerOps, d: Dims, dS: string, map: string): string {
 /** Layer l's backward pass from dout: writes `grad.l{l}.*`, adds the relative embeddings' gradient to `dR`, returns dx. */
 function layerBackward(o: LayerOps, d: Dims, sh: Shared, c: Cache, dout: string, dR: string[]): string {
   const g = o.g;
-  const { H, I } = d;
+  const { H } = d;
   const p = (n: string): string => `l${c.l}.${n}`;
   const gr = (n: string): string => `grad.l${c.l}.${n}`;
   const T = (t: string): string => g.op("Transpose", [t], { perm: [0, 1, 3, 2] });
-  const dz2 = o.layerNormBack(dout, c.xhat2, c.rstd2, p("ln2g"), gr("ln2g"), gr("ln2b"));
-  g.op("Identity", [o.backWeight(c.gelu, dz2, I, H)], {}, gr("w2"));
-  o.sum01(dz2, gr("b2"));
-  const dInter = g.op("Mul", [o.backData(dz2, p("w2"), H, I), o.geluGrad(c.inter, c.cdf)]);
-  g.op("Identity", [o.backWeight(c.a, dInter, H, I)], {}, gr("w1"));
-  o.sum01(dInter, gr("b1"));
-  const da = g.op("Add", [dz2, o.backData(dInter, p("w1"), I, H)]);
-  const dz1 = o.layerNormBack(da, c.xhat1, c.rstd1, p("ln1g"), gr("ln1g"), gr("ln1b"));
-  g.op("Identity", [o.backWeight(c.ctx, dz1, H, H)], {}, gr("wo"));
-  o.sum01(dz1, gr("bo"));
-  const dctx = o.splitHeads(o.backData(dz1, p("wo"), H, H));
-  const dv = g.op("MatMul", [T(c.P), dctx]);
-  const dP = g.op("MatMul", [dctx, T(c.v)]);
-  const dPP = g.op("Mul", [dP, c.P]);
+  const { dz1, dctx } = outputBlockBackward(o, c, dout);
+  const soft = softmaxAttentionBackward(o, c.P, c.v, dctx);
+  const dv = soft.dv;
   // padding keys' scores are constants (replaced by −1e9): no gradient reaches them
-  const dS = g.op("Mul", [g.op("Sub", [dPP, g.op("Mul", [c.P, g.op("ReduceSum", [dPP, g.intList([-1])], { keepdims: 1 })])]), g.op("Cast", [o.keyValid], { to: DT.FLOAT })]);
+  const dS = g.op("Mul", [soft.dS, g.op("Cast", [o.keyValid], { to: DT.FLOAT })]);
   let dqs = g.op("MatMul", [dS, c.k]);
   let dk = g.op("MatMul", [T(dS), c.qs]);
   /** a position projection R·W + b from its per-head gradient [1,nh,2S,dh]: R's share goes to dR; returns dW, db */
@@ -199,41 +175,14 @@ function layerBackward(o: LayerOps, d: Dims, sh: Shared, c: Cache, dout: string,
   return g.op("Add", [dz1, o.backData(dqkv, p("wqkv"), 3 * H, H)]);
 }
 
-/** [out, in] (PyTorch Linear) → [in, out] */
-function transposed(t: Tensor): Float32Array {
-  const [r, c] = t.shape;
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
-  return out;
-}
-
-/** Checkpoint layer `first + l` as parameters `l{l}.*` (x·W layout, q/k/v packed as [q | k | v]). */
-function pretrainedLayer(get: (name: string) => Tensor, d: Dims, first: number, l: number, params: Map<string, Float32Array>): void {
-  const { H } = d;
-  const p = `encoder.layer.${first + l}`;
-  const a = `${p}.attention.self`;
-  const qkv = ["query_proj", "key_proj", "value_proj"].map((n) => transposed(get(`${a}.${n}.weight`)));
-  const wqkv = new Float32Array(H * 3 * H);
-  for (let i = 0; i < H; i++) qkv.forEach((m, j) => wqkv.set(m.subarray(i * H, (i + 1) * H), i * 3 * H + j * H));
-  const bqkv = new Float32Array(3 * H);
-  ["query_proj", "key_proj", "value_proj"].forEach((n, j) => bqkv.set(get(`${a}.${n}.bias`).data, j * H));
+/** Checkpoint layer `first + l` as parameters `l{l}.*` (BERT's layout, q/k/v from *_proj), plus separate position projections. */
+function pretrainedDebertaLayer(get: (name: string) => Tensor, d: Dims, first: number, l: number, params: Map<string, Float32Array>): void {
+  pretrainedLayer(get, d.H, first, l, params, ["query_proj", "key_proj", "value_proj"]);
+  if (d.s.shareAttKey) return;
+  const a = `encoder.layer.${first + l}.attention.self`;
   const set = (n: string, v: Float32Array): void => void params.set(`l${l}.${n}`, v);
-  set("wqkv", wqkv);
-  set("bqkv", bqkv);
-  if (!d.s.shareAttKey) {
-    if (d.s.p2c) (set("wpq", transposed(get(`${a}.pos_query_proj.weight`))), set("bpq", get(`${a}.pos_query_proj.bias`).data));
-    if (d.s.c2p) (set("wpk", transposed(get(`${a}.pos_key_proj.weight`))), set("bpk", get(`${a}.pos_key_proj.bias`).data));
-  }
-  set("wo", transposed(get(`${p}.attention.output.dense.weight`)));
-  set("bo", get(`${p}.attention.output.dense.bias`).data);
-  set("ln1g", get(`${p}.attention.output.LayerNorm.weight`).data);
-  set("ln1b", get(`${p}.attention.output.LayerNorm.bias`).data);
-  set("w1", transposed(get(`${p}.intermediate.dense.weight`)));
-  set("b1", get(`${p}.intermediate.dense.bias`).data);
-  set("w2", transposed(get(`${p}.output.dense.weight`)));
-  set("b2", get(`${p}.output.dense.bias`).data);
-  set("ln2g", get(`${p}.output.LayerNorm.weight`).data);
-  set("ln2b", get(`${p}.output.LayerNorm.bias`).data);
+  if (d.s.p2c) (set("wpq", transpose2d(get(`${a}.pos_query_proj.weight`))), set("bpq", get(`${a}.pos_query_proj.bias`).data));
+  if (d.s.c2p) (set("wpk", transpose2d(get(`${a}.pos_key_proj.weight`))), set("bpk", get(`${a}.pos_key_proj.bias`).data));
 }
 
 export function debertaStack(cfg: EncoderConfig): TrainableStack {
@@ -246,7 +195,7 @@ export function debertaStack(cfg: EncoderConfig): TrainableStack {
     reads: (name, first) => layerOf(name) >= first || name === "encoder.rel_embeddings.weight" || name.startsWith("encoder.LayerNorm."),
     pretrained(get, first, k) {
       const params = new Map<string, Float32Array>();
-      for (let l = 0; l < k; l++) pretrainedLayer(get, d, first, l, params);
+      for (let l = 0; l < k; l++) pretrainedDebertaLayer(get, d, first, l, params);
       params.set("l0.rel", get("encoder.rel_embeddings.weight").data.slice(0, d.S2 * H));
       if (s.normRelEmbeddings) {
         params.set("l0.relg", get("encoder.LayerNorm.weight").data);
