@@ -4,8 +4,9 @@
  * c2p and p2c, the relative embeddings' LayerNorm) — no ONNX, no code shared with src/. Used to
  * prove the fine-tuned heads' hand-written DeBERTa backward pass by finite differences.
  * Parameters use the stack's layout: l{l}.wqkv [H,3H] (x·W), l{l}.wpq/wpk when keys are not shared,
- * l0.rel [2S,H] (+ l0.relg, l0.relb when normalised).
+ * l0.rel [2S,H] (+ l0.relg, l0.relb when normalised). LayerNorm and GELU are the BERT reference's.
  */
+import { gelu, layerNorm } from "./finetuneReference.js";
 
 export interface DebertaRefSpec {
   H: number;
@@ -54,38 +55,6 @@ function dense(x: ArrayLike<number>, N: number, inD: number, W: ArrayLike<number
   return y;
 }
 
-function layerNorm(x: ArrayLike<number>, N: number, D: number, g: ArrayLike<number>, b: ArrayLike<number>, eps: number): Float64Array {
-  const y = new Float64Array(N * D);
-  for (let n = 0; n < N; n++) {
-    let mu = 0;
-    for (let i = 0; i < D; i++) mu += x[n * D + i];
-    mu /= D;
-    let v = 0;
-    for (let i = 0; i < D; i++) v += (x[n * D + i] - mu) ** 2;
-    v /= D;
-    for (let i = 0; i < D; i++) y[n * D + i] = ((x[n * D + i] - mu) / Math.sqrt(v + eps)) * g[i] + b[i];
-  }
-  return y;
-}
-
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is too coarse for finite differences: use the series / continued fraction
-  const t = Math.abs(x);
-  if (t < 3) {
-    let sum = t, term = t;
-    for (let n = 1; n < 100; n++) {
-      term *= (-t * t) / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17) break;
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  let f = 0;
-  for (let n = 60; n >= 1; n--) f = n / 2 / (t + f);
-  return Math.sign(x) * (1 - Math.exp(-t * t) / Math.sqrt(Math.PI) / (t + f));
-}
-
 /** One layer over x [B,T,H]; `R` the relative embeddings [2S,H] as used. */
 function layer(s: DebertaRefSpec, p: P, l: number, x: Float64Array, mask: ArrayLike<number>, B: number, T: number, R: Float64Array): Float64Array {
   const { H, numHeads: nh, inter: I } = s;
@@ -121,7 +90,7 @@ function layer(s: DebertaRefSpec, p: P, l: number, x: Float64Array, mask: ArrayL
       }
   const ao = dense(ctx, N, H, n("wo"), H, n("bo"), 0, H).map((u, i) => u + x[i]);
   const a = layerNorm(ao, N, H, n("ln1g"), n("ln1b"), s.eps);
-  const g = dense(a, N, H, n("w1"), I, n("b1"), 0, I).map((u) => 0.5 * u * (1 + erf(u / Math.SQRT2)));
+  const g = dense(a, N, H, n("w1"), I, n("b1"), 0, I).map(gelu);
   return layerNorm(dense(g, N, I, n("w2"), H, n("b2"), 0, H).map((u, i) => u + a[i]), N, H, n("ln2g"), n("ln2b"), s.eps);
 }
 
