@@ -42,8 +42,13 @@ export function debertaEmbeddings(c: GraphContext, inputs: GraphInputs): string 
   return g.op("Mul", [normed, mask3]);
 }
 
-/** Flat indices into [T·2span] for c2p (row i) and p2c (row j), both [T,T]. */
-function relativeIndices(c: GraphContext, ids: string, s: DebertaSettings): { c2p: string; p2c: string } {
+/**
+ * The rows of the relative table a sequence of T tokens reaches, [lo, hi] (the rows of distances
+ * ±(T − 1); the map is monotone), and flat indices into the [T·(hi − lo + 1)] products for c2p
+ * (row i) and p2c (row j), both [T,T]. Short rows use only part of the table: for T ≤ buckets / 2,
+ * 2T − 1 of its 2·buckets rows, so the position products shrink with T.
+ */
+function relativeIndices(c: GraphContext, ids: string, s: DebertaSettings): { c2p: string; p2c: string; lo: string; end: string } {
   const g = c.g;
   const { rows, maxDistance: D } = relativeRowTable(s);
   const table = g.ints("deberta.relative_rows", [rows.length], rows);
@@ -51,25 +56,28 @@ function relativeIndices(c: GraphContext, ids: string, s: DebertaSettings): { c2
   const r = g.op("Range", [g.ints("zero_i64", [], [0]), T, g.ints("one_i64", [], [1])]);
   const col = g.op("Unsqueeze", [r, g.intList([1])]);
   const row = g.op("Unsqueeze", [r, g.intList([0])]);
-  const dist = g.op("Sub", [col, row]); // i − j
-  const clipped = g.op("Add", [g.op("Min", [g.op("Max", [dist, g.ints("deberta.minus_d", [], [-D])]), g.ints("deberta.plus_d", [], [D])]), g.ints("deberta.d", [], [D])]);
-  const rel = g.op("Gather", [table, clipped]);
-  const width = g.ints("deberta.two_span", [], [2 * s.span]);
-  return { c2p: g.op("Add", [g.op("Mul", [col, width]), rel]), p2c: g.op("Add", [g.op("Mul", [row, width]), rel]) };
+  const rowOf = (dist: string): string =>
+    g.op("Gather", [table, g.op("Add", [g.op("Min", [g.op("Max", [dist, g.ints("deberta.minus_d", [], [-D])]), g.ints("deberta.plus_d", [], [D])]), g.ints("deberta.d", [], [D])])]);
+  const last = g.op("Sub", [T, g.ints("one_i64", [], [1])]);
+  const lo = rowOf(g.op("Neg", [last])), hi = rowOf(last);
+  const width = g.op("Add", [g.op("Sub", [hi, lo]), g.ints("one_i64", [], [1])]);
+  const rel = g.op("Sub", [rowOf(g.op("Sub", [col, row])), lo]); // row of i − j, from lo
+  return { c2p: g.op("Add", [g.op("Mul", [col, width]), rel]), p2c: g.op("Add", [g.op("Mul", [row, width]), rel]), lo: g.op("Unsqueeze", [lo, g.intList([0])]), end: g.op("Unsqueeze", [g.op("Add", [hi, g.ints("one_i64", [], [1])]), g.intList([0])]) };
 }
 
-/** The (LayerNorm'd) relative embeddings, rows 0 … 2·span − 1. */
-function relativeEmbeddings(c: GraphContext, s: DebertaSettings): string {
+/** The (LayerNorm'd) relative embeddings, the rows this sequence reaches. */
+function relativeEmbeddings(c: GraphContext, s: DebertaSettings, idx: { lo: string; end: string }): string {
   const t = c.tensor("encoder.rel_embeddings.weight");
   const H = t.shape[1];
   const rel = c.g.floats("encoder.rel_embeddings.used", [2 * s.span, H], t.data.subarray(0, 2 * s.span * H));
-  return s.normRelEmbeddings ? layerNorm(c, rel, "encoder.LayerNorm") : rel;
+  const normed = s.normRelEmbeddings ? layerNorm(c, rel, "encoder.LayerNorm") : rel;
+  return c.g.op("Slice", [normed, idx.lo, idx.end, c.g.intList([0])]);
 }
 
 interface Shared {
   s: DebertaSettings;
   bias: string;
-  idx: { c2p: string; p2c: string };
+  idx: ReturnType<typeof relativeIndices>;
   rel: string;
   headsShape: string;
   mergeShape: string;
@@ -83,12 +91,13 @@ export function debertaEncoder(c: GraphContext, x0: string, inputs: EncoderInput
   const { g, cfg } = c;
   const s = debertaSettings(cfg);
   const nh = cfg.numHeads, dh = cfg.hiddenSize / nh;
+  const idx = relativeIndices(c, inputs.ids, s);
   const shared: Shared = {
     s,
     // additive key bias: 0 on valid keys, the lowest float on padding (exp underflows to exactly 0)
     bias: g.op("Unsqueeze", [g.op("Mul", [g.op("Sub", [g.scalar(1), inputs.maskFloat]), g.scalar(FLT_LOWEST)]), g.intList([1, 2])]),
-    idx: relativeIndices(c, inputs.ids, s),
-    rel: relativeEmbeddings(c, s),
+    idx,
+    rel: relativeEmbeddings(c, s, idx),
     headsShape: g.intList([0, 0, nh, dh]),
     mergeShape: g.intList([0, 0, cfg.hiddenSize]),
     scale: 1 / Math.sqrt(dh * (1 + Number(s.c2p) + Number(s.p2c))),
