@@ -55,7 +55,7 @@ function relativeMaps(o: LayerOps, d: Dims, x: string): { rho: string; rhoT: str
   const T = g.op("Squeeze", [g.op("Gather", [g.op("Shape", [x]), g.intList([1])], { axis: 0 }), g.intList([0])]);
   const r = g.op("Range", [g.ints("ft.zero_i64", [], [0]), T, g.ints("ft.one_i64", [], [1])]);
   const col = g.op("Unsqueeze", [r, g.intList([1])]), row = g.op("Unsqueeze", [r, g.intList([0])]);
-  const clipped = g.op("Add", [g.op("Min", [g.op("Max", [g.op("Sub", [col, row]), g.ints("ft.minus_d", [], [-D])]), g.ints("ft.plus_d", [], [D])]), g.ints("ft.d", [], [D])]);
+  const clipped = g.op("Add", [g.op("Clip", [g.op("Sub", [col, row]), g.ints("ft.minus_d", [], [-D]), g.ints("ft.d", [], [D])]), g.ints("ft.d", [], [D])]);
   const rho = g.op("Gather", [g.ints("ft.relative_rows", [rows.length], rows), clipped]);
   const width = g.ints("ft.two_span", [], [d.S2]);
   return { rho, rhoT: g.op("Transpose", [rho], { perm: [1, 0] }), c2p: g.op("Add", [g.op("Mul", [col, width]), rho]), p2c: g.op("Add", [g.op("Mul", [row, width]), rho]) };
