@@ -4,9 +4,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BertTokenizer, type Encoded } from "./tokenizer.js";
+import { openTokenizer, type EncoderTokenizer, type Encoded } from "./tokenizer.js";
 import { OrtSession, int64, f32, f16bits } from "../backends/ort.js";
-import { POOLED_OUTPUTS, hiddenOutput } from "./bertGraph.js";
+import { POOLED_OUTPUTS, hiddenOutput } from "./encoderGraph.js";
 import { UserError } from "../util/errors.js";
 import { sha256File } from "../util/hash.js";
 
@@ -44,7 +44,7 @@ export interface StageTimes {
 
 export class Backbone {
   private constructor(
-    readonly tokenizer: BertTokenizer,
+    readonly tokenizer: EncoderTokenizer,
     private readonly session: OrtSession,
     readonly info: BackboneInfo,
   ) {}
@@ -59,7 +59,7 @@ export class Backbone {
     if (missing.length) throw new UserError(`${onnxFile}: outputs ${missing.join(", ")} missing; prepare the model with poolblend (README "Bring your own model")`);
     const cardFile = join(modelDir, "poolblend-model.json");
     const card = existsSync(cardFile) ? (JSON.parse(readFileSync(cardFile, "utf8")) as { onnxSha256?: string; numLayers?: number; hiddenSize?: number; maxPositions?: number }) : {};
-    const tokenizer = new BertTokenizer(tokFile, maxLength);
+    const tokenizer = openTokenizer(modelDir, maxLength);
     if (card.maxPositions !== undefined && maxLength > card.maxPositions) throw new UserError(`backbone.maxLength ${maxLength} exceeds the model's ${card.maxPositions} positions`);
     const probe = await session.run(feedsFor(tokenizer.padBatch([tokenizer.encode([""])]), session.inputNames));
     const [, L1, H] = probe.layers_cls.dims as number[];
@@ -119,7 +119,7 @@ export class Backbone {
 }
 
 /** Feeds for the inputs the model declares (some exports have no token_type_ids). */
-function feedsFor(b: ReturnType<BertTokenizer["padBatch"]>, inputs: readonly string[]): Record<string, ReturnType<typeof int64>> {
+function feedsFor(b: ReturnType<EncoderTokenizer["padBatch"]>, inputs: readonly string[]): Record<string, ReturnType<typeof int64>> {
   const dims = [b.size, b.seqLen];
   const all = { input_ids: int64(b.inputIds, dims), attention_mask: int64(b.attentionMask, dims), token_type_ids: int64(b.tokenTypeIds, dims) };
   return Object.fromEntries(Object.entries(all).filter(([k]) => inputs.includes(k)));

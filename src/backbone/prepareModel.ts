@@ -6,8 +6,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageDir } from "../util/packageDir.js";
 import { readSafetensors } from "./safetensors.js";
-import { readBertConfig } from "./bertConfig.js";
-import { buildBertGraph } from "./bertGraph.js";
+import { readModelConfig } from "../families/registry.js";
+import { buildEncoderGraph } from "./encoderGraph.js";
 import { sha256File, sha256 } from "../util/hash.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { UserError } from "../util/errors.js";
@@ -72,9 +72,9 @@ export function prepareDefaultModel(outDir: string, log: (s: string) => void = (
   }
   const t0 = performance.now();
   mkdirSync(outDir, { recursive: true });
-  const cfg = readBertConfig(join(src, "model/config.json"));
+  const { family, cfg } = readModelConfig(join(src, "model/config.json"));
   const weights = readSafetensors(join(src, "model/model.fp16.safetensors"));
-  const bytes = buildBertGraph(weights, cfg, { outputs: "pooled", fused: true, ...(variant === "int8" ? { quantize: "int8" as const } : {}) });
+  const bytes = buildEncoderGraph(family, weights, cfg, { outputs: "pooled", fused: true, ...(variant === "int8" ? { quantize: "int8" as const } : {}) });
   writeFileAtomic(join(outDir, "model.onnx"), bytes);
   copyFileSync(join(src, "model/tokenizer.json"), join(outDir, "tokenizer.json"));
   copyFileSync(join(src, "model/config.json"), join(outDir, "config.json"));

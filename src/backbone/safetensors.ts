@@ -1,5 +1,5 @@
 /** Minimal safetensors reader: header JSON + raw little-endian tensors, F16/F32 widened to Float32Array. */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { placeError } from "../util/errors.js";
 
 export interface Tensor {
@@ -32,8 +32,14 @@ export function halfsToFloats(bits: Uint16Array, out = new Float32Array(bits.len
 /** Reads the floating-point tensors of a `.safetensors` file (those `keep` accepts). */
 export function readSafetensors(file: string, keep: (name: string) => boolean = () => true): Map<string, Tensor> {
   const buf = readFileSync(file);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const n = buf.length >= 8 ? Number(buf.readBigUInt64LE(0)) : Infinity;
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    if (8 + n > buf.length) throw new Error("header runs past the end");
+    header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as typeof header;
+  } catch (e) {
+    throw placeError({ file }, `not a safetensors file (${(e as Error).message})`);
+  }
   const base = 8 + n;
   const out = new Map<string, Tensor>();
   for (const [name, t] of Object.entries(header)) {
@@ -47,4 +53,21 @@ export function readSafetensors(file: string, keep: (name: string) => boolean = 
     else throw placeError({ file }, `tensor ${name}: unsupported dtype ${t.dtype}`);
   }
   return out;
+}
+
+/** Writes float32 tensors as a `.safetensors` file (header JSON padded to 8 bytes, then the data). */
+export function writeSafetensors(file: string, tensors: ReadonlyMap<string, Tensor>): void {
+  const header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> = {};
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const parts: Uint8Array[] = [len, Buffer.from(json)];
+  for (const t of tensors.values()) parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  writeFileSync(file, Buffer.concat(parts));
 }

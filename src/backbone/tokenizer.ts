@@ -1,10 +1,16 @@
 /**
- * Tokenization for the backbone. `@huggingface/tokenizers` 0.2 ignores the truncation and
- * padding settings of tokenizer.json, so this module does them: segments are truncated
- * longest-first to fit `maxLength` with their [CLS]/[SEP] kept, and batches are padded here.
+ * Tokenization for the backbone. `@huggingface/tokenizers` 0.2 ignores the truncation, padding
+ * and special-token settings of tokenizer.json, so this module does them with the conventions of
+ * the model's family (src/families/): segments are truncated longest-first to fit `maxLength`
+ * with every special token kept, and batches are padded here.
  */
-import { readFileSync } from "node:fs";
-import { Tokenizer } from "@huggingface/tokenizers";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { openPieceCodec, type PieceCodec } from "../tokenizers/pieceCodec.js";
+import type { TokenConventions } from "../families/types.js";
+import { bert } from "../families/bert.js";
+import { readModelConfig } from "../families/registry.js";
+import { UserError } from "../util/errors.js";
 
 /** One tokenized row: ids, token types; all valid (no padding yet). */
 export interface Encoded {
@@ -23,49 +29,62 @@ export interface Batch {
   lengths: Int32Array;
 }
 
-export class BertTokenizer {
-  private readonly tok: Tokenizer;
+/**
+ * The tokenizer of a model folder, with its family's conventions (from config.json; a folder
+ * without one, prepared from an ONNX file, uses BERT's).
+ */
+export function openTokenizer(modelDir: string, maxLength: number): EncoderTokenizer {
+  const cfgFile = join(modelDir, "config.json");
+  if (!existsSync(cfgFile)) return new EncoderTokenizer(join(modelDir, "tokenizer.json"), maxLength);
+  const { family, cfg } = readModelConfig(cfgFile);
+  return new EncoderTokenizer(join(modelDir, "tokenizer.json"), maxLength, family.tokens, cfg.typeVocabSize > 1);
+}
+
+export class EncoderTokenizer {
+  private readonly tok: PieceCodec;
   readonly cls: number;
   readonly sep: number;
   readonly pad: number;
 
-  constructor(tokenizerFile: string, readonly maxLength: number) {
+  /** `typeIds`: segments after the first get token type 1 (else every token has type 0). */
+  constructor(tokenizerFile: string, readonly maxLength: number, private readonly conventions: TokenConventions = bert.tokens, private readonly typeIds = true) {
     const json = JSON.parse(readFileSync(tokenizerFile, "utf8")) as Record<string, unknown>;
-    this.tok = new Tokenizer(json, {});
+    this.tok = openPieceCodec(json);
     const id = (t: string): number => {
-      const v = this.tok.token_to_id(t);
-      if (v === undefined) throw new Error(`${tokenizerFile}: no ${t} token`);
+      const v = this.tok.tokenToId(t);
+      if (v === undefined) throw new UserError(`${tokenizerFile}: no ${t} token, which this model family's rows start or end with`);
       return v;
     };
-    this.cls = id("[CLS]");
-    this.sep = id("[SEP]");
-    this.pad = id("[PAD]");
-    if (maxLength < 3) throw new Error(`maxLength must be at least 3, got ${maxLength}`);
+    this.cls = id(conventions.cls);
+    this.sep = id(conventions.sep);
+    this.pad = id(conventions.pad);
+    if (maxLength < 2 + conventions.pairSeparators) throw new Error(`maxLength must be at least ${2 + conventions.pairSeparators}, got ${maxLength}`);
   }
 
   /** Word pieces of one segment, no special tokens. */
   pieces(text: string): number[] {
-    return text.length === 0 ? [] : this.tok.encode(text, { add_special_tokens: false }).ids;
+    return text.length === 0 ? [] : this.tok.encode(text);
   }
 
   /**
    * Encodes one row of text columns: `[CLS] a [SEP]`, `[CLS] a [SEP] b [SEP]`, and for more columns
-   * `[CLS] a [SEP] b [SEP] c [SEP] …` with type 0 for the first segment and 1 after it.
+   * `[CLS] a [SEP] b [SEP] c [SEP] …` (RoBERTa: `<s> a </s></s> b </s>`), with type 0 for the
+   * first segment and 1 after it where the model has token types.
    */
   encode(segments: readonly string[]): Encoded {
     const parts = segments.map((s) => this.pieces(s));
-    truncateLongestFirst(parts, this.maxLength - parts.length - 1);
-    const n = 1 + parts.reduce((a, p) => a + p.length + 1, 0);
+    const gap = this.conventions.pairSeparators;
+    truncateLongestFirst(parts, this.maxLength - 2 - (parts.length - 1) * gap);
+    const n = 2 + (parts.length - 1) * gap + parts.reduce((a, p) => a + p.length, 0);
     const ids = new Int32Array(n);
     const types = new Uint8Array(n);
     let k = 0;
     ids[k++] = this.cls;
     parts.forEach((p, s) => {
-      for (const t of p) {
-        types[k] = s === 0 ? 0 : 1;
-        ids[k++] = t;
-      }
-      types[k] = s === 0 ? 0 : 1;
+      const type = s > 0 && this.typeIds ? 1 : 0;
+      if (s > 0) for (let j = 1; j < gap; j++) (types[k] = type), (ids[k++] = this.sep);
+      for (const t of p) (types[k] = type), (ids[k++] = t);
+      types[k] = type;
       ids[k++] = this.sep;
     });
     return { ids, types };
@@ -73,7 +92,7 @@ export class BertTokenizer {
 
   /** The vocabulary strings of token ids (word pieces keep their ## prefix). */
   tokenStrings(ids: ArrayLike<number>): string[] {
-    return Array.from(ids, (i) => this.tok.id_to_token(i) ?? "[UNK]");
+    return Array.from(ids, (i) => this.tok.idToToken(i) ?? "[UNK]");
   }
 
   /** Pads rows to the longest in the batch and builds the attention mask. */

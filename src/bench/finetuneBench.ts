@@ -10,9 +10,9 @@ import { prepare } from "../oof/run.js";
 import { featuresDir } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
 import { train, type HiddenStates } from "../finetune/train.js";
-import { BertTokenizer, type Encoded } from "../backbone/tokenizer.js";
-import { buildBertGraph } from "../backbone/bertGraph.js";
-import { readBertConfig } from "../backbone/bertConfig.js";
+import { openTokenizer, type EncoderTokenizer, type Encoded } from "../backbone/tokenizer.js";
+import { buildEncoderGraph } from "../backbone/encoderGraph.js";
+import { readModelConfig } from "../families/registry.js";
 import { readSafetensors } from "../backbone/safetensors.js";
 import { WEIGHTS_FILE } from "../backbone/prepareModel.js";
 import { GraphBuilder, DT } from "../onnx/graphBuilder.js";
@@ -21,8 +21,8 @@ import { rowsWhere } from "../util/rows.js";
 
 /** The backbone's bottom `layers` layers with a float16 output of the last: the frozen part a notebook recomputes. */
 function bottomGraph(modelDir: string, layers: number): Uint8Array {
-  const cfg = readBertConfig(join(modelDir, "config.json"));
-  const bytes = buildBertGraph(readSafetensors(join(modelDir, WEIGHTS_FILE)), { ...cfg, numLayers: layers }, { outputs: "lastHidden", fused: true });
+  const { family, cfg } = readModelConfig(join(modelDir, "config.json"));
+  const bytes = buildEncoderGraph(family, readSafetensors(join(modelDir, WEIGHTS_FILE)), { ...cfg, numLayers: layers }, { outputs: "lastHidden", fused: true });
   const { g } = GraphBuilder.extend(bytes);
   g.op("Cast", ["last_hidden_state"], { to: DT.FLOAT16 }, "states");
   g.output({ name: "states", type: DT.FLOAT16, dims: ["batch", "seq", cfg.hiddenSize] });
@@ -31,7 +31,7 @@ function bottomGraph(modelDir: string, layers: number): Uint8Array {
 
 /** States of layer L − k computed by the bottom layers for each batch, from texts tokenised once. */
 class RecomputedStates implements HiddenStates {
-  constructor(private readonly rows: Encoded[], private readonly tok: BertTokenizer, private readonly session: OrtSession) {}
+  constructor(private readonly rows: Encoded[], private readonly tok: EncoderTokenizer, private readonly session: OrtSession) {}
 
   length(row: number): number {
     return this.rows[row].ids.length;
@@ -40,7 +40,8 @@ class RecomputedStates implements HiddenStates {
   async batch(rows: ArrayLike<number>): Promise<{ tokens: Uint16Array; mask: Float32Array; T: number }> {
     const b = this.tok.padBatch(Array.from(rows, (r) => this.rows[r]));
     const dims = [b.size, b.seqLen];
-    const out = await this.session.run({ input_ids: int64(b.inputIds, dims), attention_mask: int64(b.attentionMask, dims), token_type_ids: int64(b.tokenTypeIds, dims) });
+    const feeds = { input_ids: int64(b.inputIds, dims), attention_mask: int64(b.attentionMask, dims), token_type_ids: int64(b.tokenTypeIds, dims) };
+    const out = await this.session.run(Object.fromEntries(Object.entries(feeds).filter(([k]) => this.session.inputNames.includes(k))));
     return { tokens: f16bits(out.states), mask: Float32Array.from(b.attentionMask, (x) => Number(x)), T: b.seqLen };
   }
 
@@ -66,7 +67,7 @@ export async function finetuneEpochBench(cfg: Config): Promise<FinetuneEpochBenc
     options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: { ...cfg.finetune, epochs: 1 }, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model },
   };
   const cached = await train(sources, t);
-  const tok = new BertTokenizer(join(cfg.backbone.model, "tokenizer.json"), cfg.backbone.maxLength);
+  const tok = openTokenizer(cfg.backbone.model, cfg.backbone.maxLength);
   const layers = sources.train.manifest.numLayers - cfg.finetune.topLayers;
   // one thread, like every fine-tuning job
   const session = await OrtSession.load(bottomGraph(cfg.backbone.model, layers), { threads: 1 });

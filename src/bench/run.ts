@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildImdbCompetition, imdbRows } from "../data/bundled.js";
-import { resolveConfig, FINETUNE_DEFAULTS, PROJECT_ROOT, type Config } from "../config.js";
+import { PROJECT_ROOT } from "../config.js";
+import { benchConfig } from "./config.js";
 import { Backbone } from "../backbone/backbone.js";
 import { featurePassSplit } from "../features/pass.js";
 import { runFeatures } from "../features/run.js";
@@ -38,26 +39,6 @@ export function flopsPerToken(H: number, L: number, avgLen: number): { dense: nu
   return { dense: 24 * H * H * L, attention: 4 * avgLen * H * L };
 }
 
-function config(dir: string, name: string, maxLength: number, threads: number): Config {
-  return resolveConfig(
-    {
-      name,
-      data: { dir: join(dir, "data"), id: "id", text: ["text"], target: ["label"], group: null },
-      task: "binary",
-      metric: "auc",
-      folds: { k: 5, seed: 42 },
-      backbone: { model: join(PROJECT_ROOT, "models/minilm-l6"), maxLength, batchTokens: 2048, threads, chunkRows: 1024 },
-      heads: ["mean", "max", "min", "weightedLayer", "attention"],
-      headOptions: { weightedLayer: { layerStart: 4, source: "cls" }, workers: 0, seed: 42 },
-      finetune: { ...FINETUNE_DEFAULTS },
-      blend: { method: "auto", rounds: 100, bags: 0 },
-      out: join(dir, "run"),
-      submission: join(dir, "submission.csv"),
-    },
-    join(dir, "bench.config.json"),
-  );
-}
-
 /** One fresh feature pass over `texts`; returns wall seconds and tokens. */
 async function passTime(backbone: Backbone, texts: string[], dir: string): Promise<{ seconds: number; tokens: number }> {
   rmSync(dir, { recursive: true, force: true });
@@ -82,7 +63,7 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   const compDir = join(o.workDir, "imdb");
   rmSync(compDir, { recursive: true, force: true });
   buildImdbCompetition(join(compDir, "data"), o.rows, 200);
-  const cfg = config(compDir, "bench", o.maxLength, o.threads);
+  const cfg = benchConfig(compDir, "bench", o.maxLength, o.threads);
 
   info(`bench: poolblend feature pass on ${o.rows} IMDB reviews (maxLength ${o.maxLength}, ${o.threads} threads)`);
   const feats = await runFeatures(cfg);

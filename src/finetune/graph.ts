@@ -1,8 +1,8 @@
 /**
  * The graphs of the fine-tuned heads ("train above the cache"): the cached hidden state of
- * layer L − k (float16) → k trainable BERT layers → a pooling head → standardise → linear
+ * layer L − k (float16) → k trainable layers of the backbone's family → a pooling head → standardise → linear
  * output, and, for training, the loss and the gradient of every parameter, written out by hand
- * (layerGraph.ts for the layers, poolingGraph.ts for the heads).
+ * (the family module's `TrainableStack` for the layers, poolingGraph.ts for the heads).
  * `test/finetune/gradients.test.ts` checks every gradient against finite differences of an
  * independent float64 implementation.
  *
@@ -14,7 +14,8 @@
  */
 import { GraphBuilder, DT } from "../onnx/graphBuilder.js";
 import type { HeadName, Task } from "../config.js";
-import { layerBackward, layerForward, layerParams, LayerOps, type LayerCache } from "./layerGraph.js";
+import { LayerOps } from "../onnx/trainOps.js";
+import type { TrainableStack } from "../families/types.js";
 import { poolingBackward, poolingForward, poolingParams } from "./poolingGraph.js";
 
 export interface FinetuneSpec {
@@ -23,6 +24,8 @@ export interface FinetuneSpec {
   inter: number;
   /** trained layers k */
   layers: number;
+  /** the family's layers (src/families/) */
+  stack: TrainableStack;
   /** LayerNorm epsilon of the backbone */
   eps: number;
   C: number;
@@ -37,8 +40,7 @@ export interface FinetuneSpec {
 
 /** Every parameter, in input order: layers bottom to top, the pooling head's, the output layer. */
 export function paramShapes(spec: FinetuneSpec): [string, number[]][] {
-  const layers = Array.from({ length: spec.layers }, (_, l) => layerParams(l, spec)).flat();
-  return [...layers, ...poolingParams(spec), ["out.w", [spec.H, spec.C]], ["out.b", [spec.C]]];
+  return [...spec.stack.params(spec.layers), ...poolingParams(spec), ["out.w", [spec.H, spec.C]], ["out.b", [spec.C]]];
 }
 
 export function buildFinetuneGraph(spec: FinetuneSpec): Uint8Array {
@@ -52,15 +54,7 @@ export function buildFinetuneGraph(spec: FinetuneSpec): Uint8Array {
   for (const [name, dims] of paramShapes(spec)) g.input({ name, type: DT.FLOAT, dims });
 
   const o = new LayerOps(g, spec, mask);
-  const caches: LayerCache[] = [];
-  const outputs: string[] = [];
-  let x = g.op("Cast", [hidden], { to: DT.FLOAT });
-  for (let l = 0; l < spec.layers; l++) {
-    const r = layerForward(o, l, x);
-    caches.push(r.cache);
-    outputs.push(r.out);
-    x = r.out;
-  }
+  const { outputs, backward } = spec.stack.forward(o, g.op("Cast", [hidden], { to: DT.FLOAT }), spec.layers);
   const pool = poolingForward(o, spec, outputs, mask, frozen);
   const logits = g.op("Add", [g.op("MatMul", [pool.z, "out.w"]), "out.b"], {}, "logits");
   g.output({ name: "logits", type: DT.FLOAT, dims: ["B", C] });
@@ -76,13 +70,7 @@ export function buildFinetuneGraph(spec: FinetuneSpec): Uint8Array {
   g.op("ReduceSum", [dl, g.intList([0])], { keepdims: 0 }, "grad.out.b");
   const dz = g.op("FusedMatMul", [dl, "out.w"], { transB: 1 }, undefined, "com.microsoft");
   // the pooling hands each trained layer's output its gradient; the layers pass theirs down
-  const dOut = poolingBackward(o, spec, pool, outputs, mask, dz);
-  // every head reads the top layer
-  let d = dOut[spec.layers - 1]!;
-  for (let l = spec.layers - 1; l >= 0; l--) {
-    const dx = layerBackward(o, caches[l], d);
-    if (l > 0) d = dOut[l - 1] ? g.op("Add", [dx, dOut[l - 1]!]) : dx;
-  }
+  backward(poolingBackward(o, spec, pool, outputs, mask, dz));
   for (const [name, dims] of paramShapes(spec)) g.output({ name: `grad.${name}`, type: DT.FLOAT, dims });
   return g.toBytes("finetune_train");
 }

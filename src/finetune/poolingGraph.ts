@@ -7,7 +7,7 @@
  */
 import { DT, type GraphBuilder } from "../onnx/graphBuilder.js";
 import type { FinetuneSpec } from "./graph.js";
-import type { LayerOps } from "./layerGraph.js";
+import type { LayerOps } from "../onnx/trainOps.js";
 
 const FLT_MAX = 3.4028234663852886e38;
 /** the attention head's score for padding: exp underflows to exactly 0 */

@@ -140,14 +140,14 @@ export async function openJob(sources: FeatureSources, t: FoldTask, hidden: Hidd
   if (!head) throw new Error(`${t.head} is not a fine-tuned head`);
   const o = t.options.finetune;
   const k = o.topLayers;
-  const { cfg: bert, params: pretrained } = loadTopLayers(t.options.modelDir, k);
-  const cached = bert.numLayers - k;
+  const { cfg: backbone, stack, params: pretrained } = loadTopLayers(t.options.modelDir, k);
+  const cached = backbone.numLayers - k;
   // weightedLayer-ft mixes layers from..L: the cached ones up to L − k, then every trained layer
   const wl = t.options.weightedLayer;
   const from = Math.min(wl.layerStart, cached + 1);
   const frozen = { array: wl.source === "mean" ? ("layers_mean" as const) : ("layers_cls" as const), from, count: head === "weightedLayer" ? cached + 1 - from : 0 };
   const spec = (training: boolean): FinetuneSpec => ({
-    H: bert.hiddenSize, numHeads: bert.numHeads, inter: bert.intermediateSize, layers: k, eps: bert.layerNormEps,
+    H: backbone.hiddenSize, numHeads: backbone.numHeads, inter: backbone.intermediateSize, layers: k, stack, eps: backbone.layerNormEps,
     C: t.c, task: t.task, pooling: head, frozenLayers: frozen.count, layerSource: wl.source, training,
   });
   const trainIn = openInputs(sources.train, cached, head, frozen, hidden), testIn = openInputs(sources.test, cached, head, frozen, hidden);
@@ -163,7 +163,7 @@ export async function openJob(sources: FeatureSources, t: FoldTask, hidden: Hidd
   };
   try {
     const stats = pooledStats(head, sources.train, t.trainIdx, frozen);
-    const model = new FinetuneModel(spec(true), trainSess, inferSess, stats, (name, n) => Float32Array.from(pretrained.get(name) ?? initParam(name, n, bert.hiddenSize, t.seed)));
+    const model = new FinetuneModel(spec(true), trainSess, inferSess, stats, (name, n) => Float32Array.from(pretrained.get(name) ?? initParam(name, n, backbone.hiddenSize, t.seed)));
     return { model, groups: paramGroups(model.names, o), trainIn, testIn, provider: trainSess.provider, release };
   } catch (e) {
     await release();

@@ -1,6 +1,6 @@
 /**
  * The min pooling head. Masked min of the last hidden state over the valid tokens: padding never takes part.
- * The backbone graph computes this reduction in ONNX (bertGraph.ts); `pool` is the same math
+ * The backbone graph computes this reduction in ONNX (src/backbone/encoderGraph.ts); `pool` is the same math
  * on one row's token states, the definition the graph is tested against.
  */
 import type { FeatureSources, FoldTask, FoldResult } from "./types.js";

@@ -5,7 +5,7 @@ import { HEAD_NAMES, type Config } from "../config.js";
 import { prepare, type Prepared } from "../oof/run.js";
 import { readCsv } from "../io/csv.js";
 import { METRICS, score } from "../validation/metrics.js";
-import { BertTokenizer } from "../backbone/tokenizer.js";
+import { openTokenizer } from "../backbone/tokenizer.js";
 import { correlationMatrix, errors, folkloreCheck, pairGains, type PairGain } from "./diversity.js";
 import { UserError } from "../util/errors.js";
 import { readTiming } from "../features/store.js";
@@ -75,7 +75,7 @@ export function gatherReport(cfg: Config, prepared?: Prepared): ReportData {
   const examples: ReportData["attentionExamples"] = [];
   const att = scores.heads.attention?.info;
   if (att) {
-    const tok = new BertTokenizer(join(cfg.backbone.model, "tokenizer.json"), cfg.backbone.maxLength);
+    const tok = openTokenizer(cfg.backbone.model, cfg.backbone.maxLength);
     for (const fold of att.slice(0, 2))
       for (const ex of ((fold.examples ?? []) as { row: number; weights: number[] }[]).slice(0, 2)) {
         const enc = tok.encode(p.train.texts[ex.row]);

@@ -2,10 +2,12 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors, type Tensor } from "../../src/backbone/safetensors.js";
-import { readBertConfig, type BertConfig } from "../../src/backbone/bertConfig.js";
-import { buildBertGraph, POOLED_OUTPUTS } from "../../src/backbone/bertGraph.js";
+import { readModelConfig } from "../../src/families/registry.js";
+import { bert } from "../../src/families/bert.js";
+import type { EncoderConfig } from "../../src/families/types.js";
+import { buildEncoderGraph, POOLED_OUTPUTS } from "../../src/backbone/encoderGraph.js";
 import { OrtSession, int64, f32 } from "../../src/backends/ort.js";
-import { BertTokenizer } from "../../src/backbone/tokenizer.js";
+import { EncoderTokenizer } from "../../src/backbone/tokenizer.js";
 import { Backbone } from "../../src/backbone/backbone.js";
 import { referenceForward } from "../reference/bertReference.js";
 import { loadBackbone, weightsDir, MODEL_DIR } from "../helpers/model.js";
@@ -26,15 +28,15 @@ interface Fixture {
 }
 
 let weights: Map<string, Tensor>;
-let cfg: BertConfig;
-let tok: BertTokenizer;
+let cfg: EncoderConfig;
+let tok: EncoderTokenizer;
 let ref: Float64Array[][];
 let backbone: Backbone;
 
 beforeAll(async () => {
   const dir = weightsDir();
   weights = readSafetensors(join(dir, "model/model.fp16.safetensors"));
-  cfg = readBertConfig(join(dir, "model/config.json"));
+  cfg = readModelConfig(join(dir, "model/config.json")).cfg;
   backbone = await loadBackbone(128);
   tok = backbone.tokenizer;
   ref = SENTENCES.map((s) => {
@@ -59,7 +61,7 @@ describe("built BERT graph vs an independent float64 forward pass", () => {
   });
 
   it("last hidden state of every valid token, batched with padding, differs by well under 1e-3", async () => {
-    const s = await OrtSession.load(buildBertGraph(weights, cfg, { outputs: "lastHidden" }), { threads: 2 });
+    const s = await OrtSession.load(buildEncoderGraph(bert, weights, cfg, { outputs: "lastHidden" }), { threads: 2 });
     const b = tok.padBatch(SENTENCES.map((x) => tok.encode(x)));
     const dims = [b.size, b.seqLen];
     const out = f32((await s.run({ input_ids: int64(b.inputIds, dims), attention_mask: int64(b.attentionMask, dims), token_type_ids: int64(b.tokenTypeIds, dims) })).last_hidden_state);

@@ -3,8 +3,9 @@ import { mkdtempSync, writeFileSync, copyFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readSafetensors } from "../../src/backbone/safetensors.js";
-import { readBertConfig } from "../../src/backbone/bertConfig.js";
-import { buildBertGraph } from "../../src/backbone/bertGraph.js";
+import { readModelConfig } from "../../src/families/registry.js";
+import { bert } from "../../src/families/bert.js";
+import { buildEncoderGraph } from "../../src/backbone/encoderGraph.js";
 import { importModel } from "../../src/backbone/importModel.js";
 import { Backbone } from "../../src/backbone/backbone.js";
 import { loadBackbone, weightsDir } from "../helpers/model.js";
@@ -32,7 +33,7 @@ describe("bring your own model", () => {
   it("an ONNX export with hidden_states.0..L outputs gets the pooled outputs appended", async () => {
     const root = mkdtempSync(join(tmpdir(), "pb-import-"));
     const w = weightsDir();
-    writeFileSync(join(root, "model.onnx"), buildBertGraph(readSafetensors(join(w, "model/model.fp16.safetensors")), readBertConfig(join(w, "model/config.json")), { outputs: "hiddenStates" }));
+    writeFileSync(join(root, "model.onnx"), buildEncoderGraph(bert, readSafetensors(join(w, "model/model.fp16.safetensors")), readModelConfig(join(w, "model/config.json")).cfg, { outputs: "hiddenStates" }));
     copyFileSync(join(w, "model/tokenizer.json"), join(root, "tokenizer.json"));
     const card = importModel(join(root, "model.onnx"), join(root, "prepared"));
     expect(card.numLayers).toBe(6);
@@ -52,7 +53,7 @@ describe("bring your own model", () => {
   it("an ONNX without hidden-state outputs is refused with a clear message", () => {
     const root = mkdtempSync(join(tmpdir(), "pb-import-"));
     const w = weightsDir();
-    writeFileSync(join(root, "model.onnx"), buildBertGraph(readSafetensors(join(w, "model/model.fp16.safetensors")), readBertConfig(join(w, "model/config.json")), { outputs: "lastHidden" }));
+    writeFileSync(join(root, "model.onnx"), buildEncoderGraph(bert, readSafetensors(join(w, "model/model.fp16.safetensors")), readModelConfig(join(w, "model/config.json")).cfg, { outputs: "lastHidden" }));
     copyFileSync(join(w, "model/tokenizer.json"), join(root, "tokenizer.json"));
     expect(() => importModel(join(root, "model.onnx"), join(root, "prepared"))).toThrow(/no hidden-state outputs \(expected hidden_states\.0 … hidden_states\.L; outputs are last_hidden_state\)/);
   });

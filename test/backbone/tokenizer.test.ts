@@ -1,14 +1,14 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { join } from "node:path";
-import { BertTokenizer, truncateLongestFirst } from "../../src/backbone/tokenizer.js";
+import { EncoderTokenizer, truncateLongestFirst } from "../../src/backbone/tokenizer.js";
 import { ensureModel } from "../helpers/model.js";
 
-let tok: BertTokenizer;
+let tok: EncoderTokenizer;
 beforeAll(() => {
-  tok = new BertTokenizer(join(ensureModel(), "tokenizer.json"), 16);
+  tok = new EncoderTokenizer(join(ensureModel(), "tokenizer.json"), 16);
 });
 
-describe("BertTokenizer", () => {
+describe("EncoderTokenizer", () => {
   it("wraps one text in [CLS] … [SEP]", () => {
     const e = tok.encode(["Hello world"]);
     expect(Array.from(e.ids)).toEqual([101, 7592, 2088, 102]);

@@ -8,6 +8,8 @@
 import { describe, it, expect } from "vitest";
 import onnxProto from "onnx-proto";
 import { buildFinetuneGraph, type FinetuneSpec } from "../../src/finetune/graph.js";
+import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
+import { debertaStack } from "../../src/families/deberta/trainLayers.js";
 import { GraphBuilder, DT } from "../../src/onnx/graphBuilder.js";
 import type { HeadName } from "../../src/config.js";
 
@@ -23,11 +25,14 @@ const CUDA_KERNELS: Record<string, [number, number, string]> = {
   "ai.onnx:Add": [14, Infinity, "f64 f32 f16 i32 i64"],
   "ai.onnx:And": [7, Infinity, "bool"],
   "ai.onnx:Cast": [13, 18, "bool f64 f32 f16 i32 i64"],
+  "ai.onnx:Clip": [13, Infinity, "f64 f32 f16 i64"],
   "ai.onnx:Concat": [13, Infinity, "bool f64 f32 f16 i32 i64"],
+  "ai.onnx:ConstantOfShape": [9, Infinity, "bool f64 f32 f16 i32 i64"], // input: tensor(int64)
   "ai.onnx:Div": [14, Infinity, "f64 f32 f16 i32 i64"],
   "ai.onnx:Equal": [13, Infinity, "bool f64 f32 f16 i32 i64"],
   "ai.onnx:Erf": [13, Infinity, "f64 f32 f16"],
   "ai.onnx:Exp": [13, Infinity, "f64 f32 f16"],
+  "ai.onnx:Expand": [13, Infinity, "bool f64 f32 f16 i32 i64"],
   "ai.onnx:Gather": [13, Infinity, "bool f64 f32 f16 i32 i64"],
   "ai.onnx:Gemm": [13, Infinity, "f64 f32 f16"],
   "ai.onnx:Greater": [13, Infinity, "f64 f32 f16 i32 i64 bool"],
@@ -46,6 +51,7 @@ const CUDA_KERNELS: Record<string, [number, number, string]> = {
   "ai.onnx:ReduceSum": [13, Infinity, "f64 f32 f16 i32 i64"], // axes: tensor(int64)
   "ai.onnx:Relu": [14, Infinity, "f64 f32 f16"],
   "ai.onnx:Reshape": [14, 18, "bool f64 f32 f16 i32 i64"],
+  "ai.onnx:ScatterElements": [16, 17, "bool f64 f32 f16 i32 i64"], // indices: tensor(int32), tensor(int64)
   "ai.onnx:Shape": [15, 18, "bool f64 f32 f16 i32 i64"],
   "ai.onnx:Sigmoid": [13, Infinity, "f64 f32 f16"],
   "ai.onnx:Slice": [13, Infinity, "bool f64 f32 f16 i32 i64"],
@@ -66,7 +72,7 @@ const TYPE_NAME: Record<number, string> = { [DT.FLOAT]: "f32", [DT.FLOAT16]: "f1
  * Every way a node of `bytes` falls outside CUDA_KERNELS: an op it lacks, an opset outside the
  * row, or a tensor type the row does not list. Element types are propagated from the graph inputs
  * and initializers: an output has its first input's type, except Cast (`to`), Shape (int64),
- * comparisons and And (bool) and Where (its X input). A Where on bool X would slip through (bool
+ * comparisons and And (bool), Where (its X input) and ConstantOfShape (its value's type). A Where on bool X would slip through (bool
  * is in the row for the condition); our graphs select only floats.
  */
 function cudaProblems(bytes: Uint8Array): string[] {
@@ -81,7 +87,9 @@ function cudaProblems(bytes: Uint8Array): string[] {
     const op = `${domain}:${n.opType}`;
     const ins = n.input!.filter((x) => x !== "").map((x) => type.get(x) ?? `? (${x} not typed yet)`);
     const to = n.attribute!.find((a) => a.name === "to");
+    const value = n.attribute!.find((a) => a.name === "value");
     const out = n.opType === "Cast" ? TYPE_NAME[Number(to!.i)]
+      : n.opType === "ConstantOfShape" ? TYPE_NAME[value?.t?.dataType ?? DT.FLOAT]
       : n.opType === "Shape" ? "i64"
       : ["Equal", "Greater", "And"].includes(n.opType!) ? "bool"
       : n.opType === "Where" ? ins[1] : ins[0];
@@ -104,7 +112,14 @@ function specs(): FinetuneSpec[] {
       for (const layers of [1, 2])
         for (const training of [true, false])
           for (const [frozenLayers, layerSource] of pooling === "weightedLayer" ? ([[0, "cls"], [2, "cls"], [2, "mean"], [0, "mean"]] as const) : ([[0, "cls"]] as const))
-            out.push({ H: 8, numHeads: 2, inter: 16, layers, eps: 1e-12, C: task === "multiclass" ? 3 : 1, task, pooling, frozenLayers, layerSource, training });
+            out.push({ H: 8, numHeads: 2, inter: 16, layers, stack: bertLikeStack({ H: 8, numHeads: 2, inter: 16, eps: 1e-12 }), eps: 1e-12, C: task === "multiclass" ? 3 : 1, task, pooling, frozenLayers, layerSource, training });
+  // DeBERTa-v3's layers (shared keys, LayerNorm'd relative embeddings; and separate position projections)
+  for (const raw of [{ share_att_key: true, norm_rel_ebd: "layer_norm" }, { share_att_key: false }])
+    for (const layers of [1, 2])
+      for (const training of [true, false]) {
+        const cfg = { modelType: "deberta-v2", hiddenSize: 8, numLayers: 4, numHeads: 2, intermediateSize: 16, layerNormEps: 1e-7, maxPositions: 512, vocabSize: 10, typeVocabSize: 0, padTokenId: 0, raw: { relative_attention: true, pos_att_type: ["p2c", "c2p"], position_buckets: 4, max_relative_positions: 8, ...raw } };
+        out.push({ H: 8, numHeads: 2, inter: 16, layers, stack: debertaStack(cfg), eps: 1e-7, C: 3, task: "multiclass", pooling: "attention", frozenLayers: 0, layerSource: "cls", training });
+      }
   return out;
 }
 

@@ -7,8 +7,9 @@
  */
 import { describe, it, expect } from "vitest";
 import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "../../src/finetune/graph.js";
+import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../../src/backends/ort.js";
-import { shuffled } from "../../src/util/random.js";
+import { compareGradients } from "../reference/gradientCheck.js";
 import {
   exactHalfBits, finetuneForward, halfExact, randomCase, referenceLoss, referenceParamShapes,
   type FinetunePooling, type FinetuneTask, type RandomCase, type ReferenceSpec,
@@ -18,21 +19,6 @@ import {
 const H = 8, NUM_HEADS = 2, INTER = 16, K = 2, F = 2, B = 3, T = 5;
 /** row 0 fully valid, row 1 partially padded, row 2 with no valid token */
 const LENGTHS = [5, 3, 0];
-/** central-difference step on the float64 reference: truncation ~h²·L‴ ≈ 1e-9, rounding ~1e-16/h ≈ 1e-11 */
-const FD_STEP = 1e-5;
-/** tensors with more entries than this are checked on a seeded sample of this many (none at these dims) */
-const MAX_ENTRIES = 256;
-/**
- * float32 graph vs float64 finite differences, per entry of a tensor whose largest |fd| is S:
- *   |g − fd| ≤ GRAD_ATOL + GRAD_SCALE_TOL·S + GRAD_RTOL·|fd|
- * Gradient tensors here have S ≈ 3e-3…10 (measured on these cases). A plain float32 ORT forward of
- * this model matches the reference logits to ≤5e-7 relative; float32 backprop should err by
- * ~1e-6·S, so this leaves ~100× headroom, while a missing or misrouted term (an O(|g|) error) fails. Scaling the absolute part by S keeps small-gradient tensors (e.g. the top
- * layer under weightedLayer/mean, S ≈ 3e-3) checked as tightly as the large ones.
- */
-const GRAD_ATOL = 1e-6, GRAD_SCALE_TOL = 1e-3, GRAD_RTOL = 2e-3;
-/** and per tensor: ‖g − fd‖₂ ≤ GRAD_NORM_RTOL·‖fd‖₂ + GRAD_ATOL·√n, which catches small systematic errors */
-const GRAD_NORM_RTOL = 1e-3;
 /** max/min pooling: the top two valid values of every (row, channel) must differ by more than this, so no finite difference crosses a kink */
 const KINK_MARGIN = 1e-3;
 /** loss: float32 sums of O(1) terms (a float32 forward measured ≤1e-7 relative) */
@@ -107,8 +93,9 @@ function maxAbs(a: ArrayLike<number>): number {
 describe("fine-tuning graph vs the float64 reference", () => {
   it.each(CASES)("%s pooling (layer source %s), %s C=%i: loss, every gradient, inference logits, padding invariance", async (pooling, src, task, C) => {
     const refSpec = refSpecOf(pooling, src, task, C);
-    const spec: FinetuneSpec = { ...refSpec, training: true };
-    const inferSpec: FinetuneSpec = { ...refSpec, training: false };
+    const stack = bertLikeStack(refSpec);
+    const spec: FinetuneSpec = { ...refSpec, stack, training: true };
+    const inferSpec: FinetuneSpec = { ...refSpec, stack, training: false };
 
     // the parameter contract: exactly the spec's names and dims
     const shapes: [string, number[]][] = paramShapes(spec);
@@ -153,38 +140,8 @@ describe("fine-tuning graph vs the float64 reference", () => {
       expect(inferErr).toBeLessThan(LOGIT_TOL);
 
       // every gradient against central differences of the float64 reference loss
-      const bad: string[] = [];
-      let worstRatio = 0, worstName = "", worstNorm = 0;
-      for (const [name, dims] of shapes) {
-        const g = f32(out[`grad.${name}`]);
-        const w = c.params.get(name)!;
-        expect(g.length, `grad.${name} size`).toBe(w.length);
-        expect(Array.from(out[`grad.${name}`].dims), `grad.${name} dims`).toEqual(dims);
-        const all = Array.from({ length: w.length }, (_, i) => i);
-        const entries = w.length <= MAX_ENTRIES ? all : shuffled(all, seed * 7919 + w.length).slice(0, MAX_ENTRIES);
-        const fd = entries.map((i) => {
-          const keep = w[i];
-          w[i] = keep + FD_STEP;
-          const up = referenceLoss(refSpec, c.params, c.inputs).loss;
-          w[i] = keep - FD_STEP;
-          const down = referenceLoss(refSpec, c.params, c.inputs).loss;
-          w[i] = keep;
-          return (up - down) / (2 * FD_STEP);
-        });
-        const S = maxAbs(fd);
-        let diff2 = 0, fd2 = 0;
-        entries.forEach((i, e) => {
-          const err = Math.abs(g[i] - fd[e]);
-          diff2 += err * err;
-          fd2 += fd[e] * fd[e];
-          const ratio = err / (GRAD_ATOL + GRAD_SCALE_TOL * S + GRAD_RTOL * Math.abs(fd[e]));
-          if (!(ratio <= 1)) bad.push(`${name}[${i}]: graph ${g[i]} vs finite difference ${fd[e]} (largest |fd| of the tensor ${S.toExponential(2)})`);
-          if (ratio > worstRatio) [worstRatio, worstName] = [ratio, `${name}[${i}]`];
-        });
-        const normErr = Math.sqrt(diff2) / (GRAD_NORM_RTOL * Math.sqrt(fd2) + GRAD_ATOL * Math.sqrt(entries.length));
-        worstNorm = Math.max(worstNorm, normErr);
-        if (!(normErr <= 1)) bad.push(`${name}: ‖g − fd‖ = ${Math.sqrt(diff2).toExponential(2)} vs ‖fd‖ = ${Math.sqrt(fd2).toExponential(2)}`);
-      }
+      for (const [name, dims] of shapes) expect(Array.from(out[`grad.${name}`].dims), `grad.${name} dims`).toEqual(dims);
+      const { bad, worstRatio, worstName, worstNorm } = compareGradients(shapes.map(([n]) => n), (n) => f32(out[`grad.${n}`]), c.params, () => referenceLoss(refSpec, c.params, c.inputs).loss, seed);
       console.log(
         `${pooling}/${src}/${task}: loss rel ${lossErr.toExponential(1)}, logits ${logitErr.toExponential(1)}, infer-vs-train ${inferErr.toExponential(1)}, ` +
           `worst entry ${(worstRatio * 100).toFixed(1)}% of tolerance (${worstName}), worst tensor norm ${(worstNorm * 100).toFixed(1)}%`,

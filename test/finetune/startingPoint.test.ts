@@ -17,6 +17,7 @@ import { TokenSource } from "../../src/heads/tokenSource.js";
 import type { FinetuneOptions, ModelName } from "../../src/config.js";
 import { LAYER_PARAM_NAMES, referenceParamShapes } from "../reference/finetuneReference.js";
 import { half, layerInGraphLayout, readCheckpoint, type CheckpointTensor } from "../reference/checkpointReader.js";
+import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
 
 const N_TRAIN = 48, N_TEST = 8;
 let data: FinetuneData;
@@ -174,14 +175,15 @@ async function poolError(k: number, params: Map<string, Float32Array>, batch: { 
   const got = new Float64Array(B * 3 * H);
   for (const [p, pooling] of (["mean", "max", "min"] as const).entries()) {
     // C = H, identity output, no standardisation: the logits are the pooled top-layer vector
-    const spec: FinetuneSpec = { H, numHeads: cfg.num_attention_heads, inter: cfg.intermediate_size, layers: k, eps: cfg.layer_norm_eps, C: H, task: "regression", pooling, frozenLayers: 0, layerSource: "cls", training: false };
+    const dims = { H, numHeads: cfg.num_attention_heads, inter: cfg.intermediate_size, eps: cfg.layer_norm_eps };
+    const spec: FinetuneSpec = { ...dims, stack: bertLikeStack(dims), layers: k, C: H, task: "regression", pooling, frozenLayers: 0, layerSource: "cls", training: false };
     const sess = await OrtSession.load(buildFinetuneGraph(spec), { threads: 1 });
     try {
       const eye = new Float32Array(H * H);
       for (let i = 0; i < H; i++) eye[i * H + i] = 1;
       const feeds: Feeds = { hidden: float16(batch.tokens, [B, batch.T, H]), mask: float32(batch.mask, [B, batch.T]), pmu: float32(new Float32Array(H), [H]), psd: float32(new Float32Array(H).fill(1), [H]), "out.w": float32(eye, [H, H]), "out.b": float32(new Float32Array(H), [H]) };
-      const dims = new Map(referenceParamShapes(spec));
-      for (const [name, w] of params) feeds[name] = float32(w, dims.get(name)!);
+      const shapes = new Map(referenceParamShapes(spec));
+      for (const [name, w] of params) feeds[name] = float32(w, shapes.get(name)!);
       const logits = f32((await sess.run(feeds)).logits);
       for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) got[b * 3 * H + 3 * h + p] = logits[b * H + h];
     } finally {

@@ -3,7 +3,7 @@
  * safetensors weights — no ONNX, no graph builder. Used to prove the built graph right.
  */
 import type { Tensor } from "../../src/backbone/safetensors.js";
-import type { BertConfig } from "../../src/backbone/bertConfig.js";
+import type { EncoderConfig } from "../../src/families/types.js";
 
 type M = Float64Array; // row-major [rows × cols]
 
@@ -61,7 +61,7 @@ function erf(x: number): number {
 }
 
 /** All hidden states ([L+1] arrays of [T×H]) of one unpadded sequence. */
-export function referenceForward(w: Map<string, Tensor>, cfg: BertConfig, ids: readonly number[], types: readonly number[]): M[] {
+export function referenceForward(w: Map<string, Tensor>, cfg: EncoderConfig, ids: readonly number[], types: readonly number[]): M[] {
   const T = ids.length, H = cfg.hiddenSize, nh = cfg.numHeads, dh = H / nh;
   const we = get(w, "embeddings.word_embeddings.weight"), pe = get(w, "embeddings.position_embeddings.weight"), te = get(w, "embeddings.token_type_embeddings.weight");
   let x: M = new Float64Array(T * H);

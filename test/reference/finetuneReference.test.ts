@@ -7,9 +7,11 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
 import { halfToFloat, readSafetensors, type Tensor } from "../../src/backbone/safetensors.js";
-import { readBertConfig, type BertConfig } from "../../src/backbone/bertConfig.js";
-import { buildBertGraph } from "../../src/backbone/bertGraph.js";
-import { BertTokenizer, type Batch } from "../../src/backbone/tokenizer.js";
+import { readModelConfig } from "../../src/families/registry.js";
+import { bert } from "../../src/families/bert.js";
+import type { EncoderConfig } from "../../src/families/types.js";
+import { buildEncoderGraph } from "../../src/backbone/encoderGraph.js";
+import { EncoderTokenizer, type Batch } from "../../src/backbone/tokenizer.js";
 import { OrtSession, int64, f32 } from "../../src/backends/ort.js";
 import { attentionPool } from "../../src/heads/attention.js";
 import { weightsDir, ensureModel } from "../helpers/model.js";
@@ -26,7 +28,7 @@ const SENTENCES: string[][] = [
 ];
 
 let weights: Map<string, Tensor>;
-let cfg: BertConfig;
+let cfg: EncoderConfig;
 let batch: Batch;
 let mask: Float64Array;
 /** hidden_states.0..6 of the real graph, float32 [B,T,H] */
@@ -38,13 +40,13 @@ let sessions: OrtSession[] = [];
 beforeAll(async () => {
   const dir = weightsDir();
   weights = readSafetensors(join(dir, "model/model.fp16.safetensors"));
-  cfg = readBertConfig(join(dir, "model/config.json"));
-  const tok = new BertTokenizer(join(dir, "model/tokenizer.json"), 128);
+  cfg = readModelConfig(join(dir, "model/config.json")).cfg;
+  const tok = new EncoderTokenizer(join(dir, "model/tokenizer.json"), 128);
   batch = tok.padBatch(SENTENCES.map((s) => tok.encode(s)));
   mask = Float64Array.from(batch.attentionMask, Number);
   const dims = [batch.size, batch.seqLen];
   const feeds = { input_ids: int64(batch.inputIds, dims), attention_mask: int64(batch.attentionMask, dims), token_type_ids: int64(batch.tokenTypeIds, dims) };
-  const graph = await OrtSession.load(buildBertGraph(weights, cfg, { outputs: "hiddenStates" }), { threads: 1 });
+  const graph = await OrtSession.load(buildEncoderGraph(bert, weights, cfg, { outputs: "hiddenStates" }), { threads: 1 });
   const pooledModel = await OrtSession.load(join(ensureModel(), "model.onnx"), { threads: 1 });
   sessions = [graph, pooledModel];
   const out = await graph.run(feeds);

@@ -128,7 +128,7 @@ function affine(x: ArrayLike<number>, N: number, inD: number, W: ArrayLike<numbe
 }
 
 /** LayerNorm over the last axis, biased variance. */
-function layerNorm(x: ArrayLike<number>, N: number, D: number, g: ArrayLike<number>, b: ArrayLike<number>, eps: number): Float64Array {
+export function layerNorm(x: ArrayLike<number>, N: number, D: number, g: ArrayLike<number>, b: ArrayLike<number>, eps: number): Float64Array {
   const y = new Float64Array(N * D);
   for (let n = 0; n < N; n++) {
     let mu = 0;

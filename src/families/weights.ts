@@ -1,0 +1,31 @@
+/** A checkpoint's tensors as a family names them: hub prefixes stripped, task heads set aside. */
+import { UserError } from "../util/errors.js";
+import type { Tensor } from "../backbone/safetensors.js";
+import type { EncoderFamily } from "./types.js";
+
+export interface EncoderTensors {
+  /** encoder tensors by prefix-free name */
+  tensors: Map<string, Tensor>;
+  /** names of the tensors that are not the encoder's (task heads), as stored */
+  ignored: string[];
+  /** a tensor by prefix-free name; missing: a UserError naming `file` */
+  get(name: string): Tensor;
+}
+
+/** Strips the first of the family's prefixes found on the word embeddings (or none) and splits off heads. */
+export function encoderTensors(family: EncoderFamily, all: ReadonlyMap<string, Tensor>, file: string): EncoderTensors {
+  const prefix = family.prefixes.find((p) => all.has(p + family.wordEmbeddings)) ?? "";
+  const tensors = new Map<string, Tensor>();
+  const ignored: string[] = [];
+  for (const [name, t] of all) {
+    const bare = name.startsWith(prefix) ? name.slice(prefix.length) : name;
+    if (name.startsWith(prefix) && family.isEncoderTensor(bare)) tensors.set(bare, t);
+    else ignored.push(name);
+  }
+  const get = (name: string): Tensor => {
+    const t = tensors.get(name);
+    if (!t) throw new UserError(`${file}: tensor ${prefix + name} missing (needed by the ${family.modelTypes[0]} encoder)`);
+    return t;
+  };
+  return { tensors, ignored, get };
+}
