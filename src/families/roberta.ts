@@ -28,7 +28,8 @@ export const roberta: EncoderFamily = {
     const cfg = bertLikeConfig(raw, file, 0);
     return { ...cfg, maxPositions: cfg.maxPositions - cfg.padTokenId - 1 };
   },
-  prefixes: ["roberta.", "xlm_roberta.", "xlm-roberta."],
+  // XLM-R checkpoints use the `roberta.` prefix too
+  prefixes: ["roberta."],
   isEncoderTensor: isBertLikeEncoderTensor,
   wordEmbeddings: "embeddings.word_embeddings.weight",
   tokens: { cls: "<s>", sep: "</s>", pad: "<pad>", pairSeparators: 2 },
