@@ -19,8 +19,9 @@ import { AdamW, type ParamGroup } from "./adamw.js";
 import type { FinetuneOptions } from "../config.js";
 import { pooledStats } from "./inputs.js";
 import { LayerRows } from "../heads/layerRows.js";
+import type { TrainableStack } from "../families/types.js";
 
-/** Weight matrices get weight decay; biases, LayerNorm and the layer weights do not. */
+/** The head's weight matrices get weight decay; biases, LayerNorm and the layer weights do not (the family's stack says for its own). */
 const DECAYED = /\.(wqkv|wo|w1|w2|w)$/;
 
 /** Starting values of the head's own parameters (the layers start from the checkpoint). */
@@ -117,10 +118,13 @@ function openInputs(split: FeatureSources["train"], cached: number, head: HeadNa
 }
 
 /** Learning rate and weight decay per parameter: the pretrained layers slow (layer-wise decayed downwards), the new head fast; weight matrices decay. */
-export function paramGroups(names: readonly string[], o: FinetuneOptions): ParamGroup[] {
+export function paramGroups(names: readonly string[], o: FinetuneOptions, stack: TrainableStack): ParamGroup[] {
+  const stackShapes = new Map(stack.params(o.topLayers));
   return names.map((name) => {
     const layer = /^l(\d+)\./.exec(name);
-    return { lr: layer ? o.lr * o.llrd ** (o.topLayers - 1 - Number(layer[1])) : o.headLr, decay: DECAYED.test(name) ? o.weightDecay : 0 };
+    const inStack = stackShapes.has(name);
+    const decays = inStack ? (stack.decays?.(name) ?? stackShapes.get(name)!.length === 2) : DECAYED.test(name);
+    return { lr: layer ? o.lr * o.llrd ** (o.topLayers - 1 - Number(layer[1])) : inStack ? o.lr : o.headLr, decay: decays ? o.weightDecay : 0 };
   });
 }
 
@@ -164,7 +168,7 @@ export async function openJob(sources: FeatureSources, t: FoldTask, hidden: Hidd
   try {
     const stats = pooledStats(head, sources.train, t.trainIdx, frozen);
     const model = new FinetuneModel(spec(true), trainSess, inferSess, stats, (name, n) => Float32Array.from(pretrained.get(name) ?? initParam(name, n, backbone.hiddenSize, t.seed)));
-    return { model, groups: paramGroups(model.names, o), trainIn, testIn, provider: trainSess.provider, release };
+    return { model, groups: paramGroups(model.names, o, stack), trainIn, testIn, provider: trainSess.provider, release };
   } catch (e) {
     await release();
     throw e;
