@@ -98,7 +98,7 @@ export function problemSize(train: FeatureSplit, test: FeatureSplit, classes: nu
 
 /**
  * A-priori seconds of one fold job on one core of a recent x86 CPU — only a starting point:
- * the progress line rescales each model's estimate by its own finished jobs. Coefficients come
+ * the progress line rescales the estimates by the latest finished jobs (oof/schedule.ts). Coefficients come
  * from jobs measured on the 2-core AVX-512 machine (README "Performance").
  */
 export function priorSeconds(model: ModelName, s: ProblemSize, finetune: Pick<Config["finetune"], "topLayers" | "epochs" | "batchRows" | "batchTokens">): number {
@@ -108,7 +108,8 @@ export function priorSeconds(model: ModelName, s: ProblemSize, finetune: Pick<Co
   const head = finetunedHead(model);
   if (head) {
     // forward + backward of topLayers layers ≈ 72·H² FLOPs per token each, over the fit rows (72% of train) per epoch;
-    // and each step's fixed cost per trained layer (the gradients out of ONNX Runtime, AdamW over 12·H² weights):
+    // and each step's fixed cost per trained layer (its 12·H² weights pass through the gradient outputs and AdamW
+    // at every step, whatever the batch's size):
     // ≈ 0.09 s, from 43 classes of 6,000 sentences against the frozen heads in the same run (an -ft job took
     // 6.6× a mean job, 17× an attention job), where 16-row batches of 33 tokens make the steps cost as much as their FLOPs
     const k = finetune.topLayers, e = finetune.epochs;
