@@ -12,10 +12,11 @@ import { column, type CsvTable, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { featuresDir, runFeatures, type FeaturesResult } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
-import { codeFingerprint, modelOptions, priorSeconds, problemSize } from "../heads/registry.js";
+import { codeFingerprint, entry, modelOptions, priorSeconds, problemSize } from "../heads/registry.js";
 import type { FoldResult, FoldTask, Json } from "../heads/types.js";
 import { runPool, type PoolJob } from "../util/workerPool.js";
 import { JobClock, type PlannedJob } from "./schedule.js";
+import { jobTrace } from "./jobTrace.js";
 import { groupFolds, stratifiedFolds } from "../validation/folds.js";
 import { score } from "../validation/metrics.js";
 import { checkSampleColumns, readTargets, type Targets } from "../validation/targets.js";
@@ -113,22 +114,30 @@ async function trainJobs(jobs: Job[], workers: number, total: number, doneBefore
   jobs.sort((a, b) => b.prior - a.prior);
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const clock = new JobClock(jobs, Math.min(workers, Math.max(1, jobs.length)));
+  const trace = jobTrace(process.env.POOLBLEND_JOB_TRACE, performance.now());
+  trace({ ev: "plan", workers: Math.min(workers, jobs.length), jobs: jobs.map((j) => ({ id: j.id, model: j.model, fold: j.fold, prior: j.prior })) });
   // the rate counts only this run's jobs, so a resumed run's ETA is not flattered by finished ones
   const progress = new Progress("oof", jobs.length, "fold jobs");
   let done = 0;
   const report = (last = ""): void => {
     const now = performance.now();
+    const eta = clock.eta(now);
+    trace({ ev: "eta", done, eta });
     const late = clock.overdue(now).map((o) => `${byId.get(o.id)!.model} fold ${byId.get(o.id)!.fold} running ${fmtSecs(o.elapsed)}, estimated ${fmtSecs(o.estimate)}`);
-    progress.update(done, [`(${doneBefore + done}/${total} in all${last})`, ...late].join("; "), clock.eta(now));
+    progress.update(done, [`(${doneBefore + done}/${total} in all${last})`, ...late].join("; "), eta);
   };
   const ticker = setInterval(report, 1000);
   try {
     await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
       save(id, r);
       done++;
-      clock.finished(id, r.seconds);
+      clock.finished(id, performance.now());
+      trace({ ev: "end", id, seconds: r.seconds, done });
       report(`; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s`);
-    }, (id) => clock.started(id, performance.now()));
+    }, (id) => {
+      clock.started(id, performance.now());
+      trace({ ev: "start", id });
+    });
   } finally {
     clearInterval(ticker);
   }
@@ -189,7 +198,7 @@ export async function runOof(cfg: Config): Promise<OofResult> {
         trainIdx: rowsWhere(folds, (x) => x !== f), validIdx: rowsWhere(folds, (x) => x === f),
         seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model },
       };
-      jobs.push({ id, model: head, fold: f, prior: priorSeconds(head, size, cfg), input: { trainDir, testDir, task } });
+      jobs.push({ id, model: head, fold: f, family: entry(head), prior: priorSeconds(head, size, cfg.finetune), input: { trainDir, testDir, task } });
     }
   const lexicalJobs = jobs.filter((j) => j.model === "tfidf");
   if (lexicalJobs.length) {

@@ -1,69 +1,107 @@
 /**
  * An honest ETA for fold jobs of very unequal cost (a fine-tuned head's job can take 1,000× a
- * linear head's). Every job starts with an a-priori cost estimate per model; as jobs finish,
- * each model's estimates are rescaled by what its own jobs really took (models with no finished
- * job yet borrow the median correction of the others). The ETA replays the remaining queue on
- * the workers (longest-queued first, as the pool runs it), so it knows that 24 quick jobs after
- * one slow job do not finish 24× sooner.
+ * linear head's). Every job starts with an a-priori cost estimate per model (heads/registry.ts),
+ * calibrated so that different trainers' priors agree with each other. As jobs finish, each
+ * family's estimates (the models that run one trainer: every `<head>-ft` is one family) are
+ * rescaled by the wall time its latest jobs took on their worker; a family with none finished yet
+ * borrows the latest jobs' correction of any family, so a uniformly slower machine shows at once.
+ * A running job already past its estimate shows that its family is at least that slow, before any
+ * of them finishes. The ETA replays the remaining queue on the workers (in the pool's order, from
+ * each running job's expected remainder), so it knows that the last long jobs run alone and that
+ * 24 quick jobs after one slow job do not finish 24× sooner.
  */
 export interface PlannedJob {
   id: string;
   model: string;
+  /** models whose jobs run the same trainer, so that one's measured speed predicts the others' */
+  family: string;
   /** a-priori seconds */
   prior: number;
 }
 
 interface Running {
-  model: string;
+  job: PlannedJob;
   start: number;
+}
+
+/** A finished job's family, wall seconds and prior seconds. */
+interface Finished {
+  family: string;
+  measured: number;
   prior: number;
 }
+
+/** A running job past its estimate is not done: it is given this fraction of its estimate more. */
+const OVERRUN_REMAINDER = 0.1;
 
 export class JobClock {
   private readonly queue: PlannedJob[];
   private readonly running = new Map<string, Running>();
-  /** per model: Σ measured seconds and Σ prior seconds of its finished jobs */
-  private readonly seen = new Map<string, { measured: number; prior: number }>();
+  private readonly done: Finished[] = [];
+  /** the last two rounds of the pool set a correction: the machine's load drifts, and the latest jobs ran under today's */
+  private readonly recent: number;
 
+  /** `jobs` in the order the pool starts them. */
   constructor(jobs: readonly PlannedJob[], private readonly workers: number) {
     this.queue = [...jobs];
+    this.recent = 2 * Math.max(1, workers);
   }
 
   started(id: string, now: number): void {
     const i = this.queue.findIndex((j) => j.id === id);
     if (i < 0) return;
-    const [j] = this.queue.splice(i, 1);
-    this.running.set(id, { model: j.model, start: now, prior: j.prior });
+    const [job] = this.queue.splice(i, 1);
+    this.running.set(id, { job, start: now });
   }
 
-  finished(id: string, seconds: number): void {
+  /** The job's cost is the wall time it held its worker, start to `now` (milliseconds). */
+  finished(id: string, now: number): void {
     const r = this.running.get(id);
     if (!r) return;
     this.running.delete(id);
-    const s = this.seen.get(r.model) ?? { measured: 0, prior: 0 };
-    this.seen.set(r.model, { measured: s.measured + seconds, prior: s.prior + r.prior });
+    this.done.push({ family: r.job.family, measured: (now - r.start) / 1000, prior: r.job.prior });
   }
 
-  /** measured / prior for this model, else the median over models with finished jobs, else 1 */
-  private scale(model: string): number {
-    const own = this.seen.get(model);
-    if (own && own.prior > 0) return own.measured / own.prior;
-    const all = [...this.seen.values()].filter((s) => s.prior > 0).map((s) => s.measured / s.prior).sort((a, b) => a - b);
-    return all.length ? all[Math.floor(all.length / 2)] : 1;
+  /** Σ measured / Σ prior over the latest finished jobs of `family` (of any family if undefined), or undefined if there are none. */
+  private recentRatio(family?: string): number | undefined {
+    let measured = 0, prior = 0, n = 0;
+    for (let i = this.done.length - 1; i >= 0 && n < this.recent; i--) {
+      const f = this.done[i];
+      if (family !== undefined && f.family !== family) continue;
+      measured += f.measured;
+      prior += f.prior;
+      n++;
+    }
+    return prior > 0 ? measured / prior : undefined;
   }
 
-  /** Seconds a job is expected to take in all. */
-  estimate(model: string, prior: number): number {
-    return prior * this.scale(model);
+  /** The family's correction from finished jobs: its own, else any family's, else 1. */
+  private scale(family: string): number {
+    return this.recentRatio(family) ?? this.recentRatio() ?? 1;
   }
 
-  /** Seconds until every job is done: running jobs finish their estimate (at least 1 s more), then the queue goes to the next free worker. */
+  /** The correction at `now`: at least the elapsed / prior of the family's running jobs. */
+  private scaleNow(family: string, now: number): number {
+    let s = this.scale(family);
+    for (const r of this.running.values()) if (r.job.family === family && r.job.prior > 0) s = Math.max(s, (now - r.start) / 1000 / r.job.prior);
+    return s;
+  }
+
+  /** Seconds a job is expected to take in all, from finished jobs. */
+  estimate(job: Pick<PlannedJob, "family" | "prior">): number {
+    return job.prior * this.scale(job.family);
+  }
+
+  /** Seconds until every job is done: running jobs finish their remainder (never less than a tenth of their estimate), then each queued job goes to the next free worker. */
   eta(now: number): number {
-    const free = [...this.running.values()].map((r) => Math.max(1, this.estimate(r.model, r.prior) - (now - r.start) / 1000));
+    const free = [...this.running.values()].map((r) => {
+      const est = r.job.prior * this.scaleNow(r.job.family, now);
+      return Math.max(est - (now - r.start) / 1000, OVERRUN_REMAINDER * est);
+    });
     while (free.length < this.workers) free.push(0);
     for (const j of this.queue) {
       free.sort((a, b) => a - b);
-      free[0] += this.estimate(j.model, j.prior);
+      free[0] += j.prior * this.scaleNow(j.family, now);
     }
     return Math.max(0, ...free);
   }
@@ -71,7 +109,7 @@ export class JobClock {
   /** Running jobs far past their estimate (over 2× and over 30 s more), for the progress line. */
   overdue(now: number): { id: string; elapsed: number; estimate: number }[] {
     return [...this.running.entries()]
-      .map(([id, r]) => ({ id, elapsed: (now - r.start) / 1000, estimate: this.estimate(r.model, r.prior) }))
+      .map(([id, r]) => ({ id, elapsed: (now - r.start) / 1000, estimate: this.estimate(r.job) }))
       .filter((o) => o.elapsed > 2 * o.estimate && o.elapsed - o.estimate > 30);
   }
 }
