@@ -17,7 +17,12 @@ export interface FeaturesResult {
 
 /** Feature folder of a run. */
 export function featuresDir(cfg: Config): string {
-  return join(cfg.out, "features");
+  return runFeaturesDir(cfg.out);
+}
+
+/** Feature folder of the run folder `runDir`. */
+export function runFeaturesDir(runDir: string): string {
+  return join(runDir, "features");
 }
 
 /** Loads both splits (validating them first), then runs the pass on each — unless both exports are already up to date. */
