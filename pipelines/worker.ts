@@ -18,6 +18,10 @@ main(async () => {
     .option("root", { type: "string", default: ".", describe: "run folders must lie inside this folder; a job naming another path is rejected" })
     .option("map", { type: "string", array: true, default: [], describe: "COORDINATOR_PATH=WORKER_PATH: where the shared storage the coordinator sees at COORDINATOR_PATH is mounted here; repeatable" })
     .strict()
+    .check((a) => {
+      for (const k of ["queue", "concurrency", "root"] as const) if (Array.isArray(a[k])) throw new UserError(`worker: --${k} given more than once`);
+      return true;
+    })
     .help()
     .version(false)
     .parseAsync();

@@ -45,12 +45,16 @@ export class Coordinator {
   static async connect(url: string, runDir: string): Promise<Coordinator> {
     const queue = new Queue(QUEUE_NAME, { connection: connectionFor(url) });
     let lastError = "";
-    queue.on("error", (e: Error) => (lastError = e.message));
     let timer: NodeJS.Timeout | undefined;
+    // a refused password or a TLS failure is final at once; an unreachable host is retried for CONNECT_MS
+    const fatal = new Promise((_, rej) => queue.on("error", (e: Error) => {
+      lastError = e.message;
+      if (/^(WRONGPASS|NOAUTH|ERR AUTH)|certificate|self[- ]signed|SSL|TLS/i.test(e.message)) rej(e);
+    }));
     try {
-      await Promise.race([queue.waitUntilReady(), new Promise((_, rej) => (timer = setTimeout(() => rej(new Error("timeout")), CONNECT_MS)))]);
+      await Promise.race([queue.waitUntilReady(), fatal, new Promise((_, rej) => (timer = setTimeout(() => rej(new Error("timeout")), CONNECT_MS)))]);
     } catch {
-      await queue.disconnect().catch(() => {});
+      void queue.disconnect().catch(() => {}); // not awaited: a connection retrying its login may never settle
       throw new UserError(`--queue ${redactedUrl(url)}: cannot reach the queue${lastError ? ` (${lastError})` : ""}`);
     } finally {
       clearTimeout(timer);

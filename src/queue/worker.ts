@@ -91,6 +91,7 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
     maxStalledCount: MAX_STALLED,
   });
   const where = (j: Job<FoldJobData> | undefined): string => (j ? `${j.data.head} fold ${j.data.fold} (${j.data.runDir})` : "a job");
+  worker.on("active", (j) => info(`worker: ${where(j)} started`));
   worker.on("completed", (j, out) => info(`worker: ${where(j)} ${out.found ? "was already done by another worker" : `done in ${out.seconds.toFixed(1)} s`}`));
   worker.on("failed", (j, e) => info(`worker: ${where(j)} failed: ${e.message}`));
   let lastError = 0;
