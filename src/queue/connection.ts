@@ -7,6 +7,8 @@
  * printed: every message names the queue by `redactedUrl`.
  */
 import type { RedisOptions } from "bullmq";
+// BullMQ hands these options to ioredis, its Redis client: they are checked against ioredis's own type
+import type { RedisOptions as IORedisOptions } from "ioredis";
 import { UserError } from "../util/errors.js";
 
 /** One queue for every poolblend run on the same Redis; a job's id names its run folder. */
@@ -54,7 +56,7 @@ export function connectionFor(url: string): RedisOptions {
   if (!u.hostname) throw new UserError(`--queue ${redactedUrl(url)}: no host`);
   const db = u.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d+$/.test(db)) throw new UserError(`--queue ${redactedUrl(url)}: the path must be a database number`);
-  return {
+  const options = {
     host: u.hostname.replace(/^\[|\]$/g, ""),
     port: u.port ? Number(u.port) : 6379,
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
@@ -64,7 +66,8 @@ export function connectionFor(url: string): RedisOptions {
     maxRetriesPerRequest: null,
     // reconnect forever, at most every 2 s: a Redis restart must not end a long run
     retryStrategy: (times: number) => Math.min(times * 100, 2_000),
-  };
+  } satisfies IORedisOptions;
+  return options;
 }
 
 /** The queue URL from `--queue`, else from the POOLBLEND_QUEUE environment variable (keeps a password out of `ps`). */
