@@ -17,6 +17,7 @@ import type { FoldResult, Json } from "../heads/types.js";
 import { runPool, type PoolJob } from "../util/workerPool.js";
 import { foldTask, jobDone, jobFile, jobsDir, readJobResult, writeJobResult, type FoldData } from "./foldJob.js";
 import { Coordinator } from "../queue/coordinator.js";
+import { queueChunkRunner } from "../queue/features.js";
 import { foldJobData } from "../queue/foldJobs.js";
 import { writePlan } from "../queue/plan.js";
 import { JobClock, type PlannedJob } from "./schedule.js";
@@ -114,30 +115,26 @@ interface JobRunner {
   /** jobs that run side by side */
   slots: number;
   run(jobs: Job[], onStart: (id: string) => void, onResult: (id: string, r: FoldResult) => void): Promise<void>;
-  close(): Promise<void>;
 }
 
 function threadRunner(workers: number): JobRunner {
   return {
     slots: workers,
     run: (jobs, onStart, onResult) => runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, onResult, onStart),
-    close: async () => {},
   };
 }
 
 /** The queue's workers run the jobs and write their result files; this process reads them back. */
-async function queueRunner(url: string, cfg: Config, p: Prepared): Promise<JobRunner> {
-  const coordinator = await Coordinator.connect(url, cfg.out);
+function queueRunner(coordinator: Coordinator, cfg: Config, p: Prepared): JobRunner {
   return {
     slots: coordinator.slots,
     run: async (jobs, onStart, onResult) => {
       if (!jobs.length) return;
       const texts = jobs.some((j) => j.model === "tfidf") ? { train: p.train.texts, test: p.test.texts } : undefined;
       const plan = writePlan(cfg.out, { ...foldData(p), ...(texts ? { texts } : {}) });
-      const queued = jobs.map((j) => ({ id: j.id, data: foldJobData(cfg.out, plan, j.id, j.input.task), done: () => jobDone(jobFile(cfg.out, j.id)) }));
+      const queued = jobs.map((j) => ({ name: "fold", id: j.id, data: foldJobData(cfg.out, plan, j.id, j.input.task), done: () => jobDone(jobFile(cfg.out, j.id)) }));
       await coordinator.run(queued, onStart, (id) => onResult(id, readJobResult(jobFile(cfg.out, id))));
     },
-    close: () => coordinator.close(),
   };
 }
 
@@ -210,7 +207,16 @@ function foldData(p: Prepared): FoldData {
 
 export async function runOof(cfg: Config, opts: OofRunOptions = {}): Promise<OofResult> {
   const p = prepare(cfg);
-  const features = await runFeatures(cfg);
+  const coordinator = opts.queue ? await Coordinator.connect(opts.queue, cfg.out) : undefined;
+  try {
+    return await runOofWith(cfg, p, coordinator);
+  } finally {
+    await coordinator?.close();
+  }
+}
+
+async function runOofWith(cfg: Config, p: Prepared, coordinator: Coordinator | undefined): Promise<OofResult> {
+  const features = await runFeatures(cfg, coordinator ? { chunkRunner: queueChunkRunner(coordinator, cfg.out) } : {});
   const { targets } = p;
   const K = cfg.folds.k;
   const trainDir = join(featuresDir(cfg), "train"), testDir = join(featuresDir(cfg), "test");
@@ -230,7 +236,7 @@ export async function runOof(cfg: Config, opts: OofRunOptions = {}): Promise<Oof
       const task = foldTask(foldData(p), head, f, cfg.headOptions.seed * 1000 + f, { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model });
       jobs.push({ id, model: head, fold: f, prior: priorSeconds(head, size, cfg), input: { trainDir, testDir, task } });
     }
-  const lexicalJobs = opts.queue ? [] : jobs.filter((j) => j.model === "tfidf");
+  const lexicalJobs = coordinator ? [] : jobs.filter((j) => j.model === "tfidf");
   if (lexicalJobs.length) {
     // counted once in this thread; every job gets the same shared arrays
     const lexical = countNgrams(p, cfg);
@@ -239,17 +245,13 @@ export async function runOof(cfg: Config, opts: OofRunOptions = {}): Promise<Oof
   const total = cfg.heads.length * K;
   if (results.size) info(`oof: ${results.size}/${total} fold jobs already done, resuming`);
   const t0 = performance.now();
-  const runner = opts.queue && jobs.length ? await queueRunner(opts.queue, cfg, p) : threadRunner(cfg.headOptions.workers || availableParallelism());
-  try {
-    await trainJobs(jobs, runner, total, results.size, (id, r) => {
-      results.set(id, r);
-      // a queue worker has written it already
-      if (!jobDone(jobFile(cfg.out, id))) writeJobResult(jobFile(cfg.out, id), r);
-      checkpoint("train-job");
-    });
-  } finally {
-    await runner.close();
-  }
+  const runner = coordinator ? queueRunner(coordinator, cfg, p) : threadRunner(cfg.headOptions.workers || availableParallelism());
+  await trainJobs(jobs, runner, total, results.size, (id, r) => {
+    results.set(id, r);
+    // a queue worker has written it already
+    if (!jobDone(jobFile(cfg.out, id))) writeJobResult(jobFile(cfg.out, id), r);
+    checkpoint("train-job");
+  });
   const trainSeconds = (performance.now() - t0) / 1000;
 
   const out: OofResult = { prepared: p, features, trainSeconds, ...collect(cfg, p, (m, f) => results.get(jobId(m, f))!) };

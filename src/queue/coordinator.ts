@@ -1,5 +1,5 @@
 /**
- * The coordinator's side of the queue: puts a run's missing fold jobs on it, sees them start, and
+ * The coordinator's side of the queue: puts a run's missing feature chunks or fold jobs on it, sees them start, and
  * takes each as done when its result file appears in the run folder (the disk, not the queue, is
  * the truth: a result is the same file whoever wrote it, and a rerun finds it there). A job that
  * vanished from the queue unfinished (a Redis restarted without persistence) is put on it again;
@@ -21,6 +21,8 @@ const RECHECK_MS = 10_000;
 const CONNECT_MS = 30_000;
 
 export interface QueuedJob<D> {
+  /** the kind of job: "fold" or "chunk" */
+  name: string;
   id: string;
   data: D;
   /** true once the job's result is on disk */
@@ -91,7 +93,7 @@ export class Coordinator {
       add.push(j);
     }
     await this.queue.addBulk(add.map((j) => ({
-      name: "fold",
+      name: j.name,
       data: j.data,
       opts: { jobId: this.queueId(j.id), attempts: ATTEMPTS, backoff: { type: "exponential", delay: BACKOFF_MS }, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } },
     })));
@@ -132,7 +134,7 @@ export class Coordinator {
   private throwIfFailed(failed: Job[], byQueueId: Map<string, string>, pending: Map<string, unknown>): void {
     for (const f of failed) {
       const id = f.id && byQueueId.get(f.id);
-      if (id && pending.has(id)) throw new UserError(`fold job ${id} failed on a queue worker after ${f.attemptsMade} attempt${f.attemptsMade === 1 ? "" : "s"}: ${f.failedReason ?? "no reason given"}`);
+      if (id && pending.has(id)) throw new UserError(`${f.name === "chunk" ? "feature chunk" : "fold job"} ${id} failed on a queue worker after ${f.attemptsMade} attempt${f.attemptsMade === 1 ? "" : "s"}: ${f.failedReason ?? "no reason given"}`);
     }
   }
 

@@ -13,6 +13,15 @@ import type { FoldTask } from "../heads/types.js";
 import { codeFingerprint } from "../heads/registry.js";
 import { PLAN_NAME } from "./plan.js";
 
+/** A backbone's folder: inside the poolblend folder (every machine has its own), else a path on the shared storage. */
+export type ModelRef = { inPoolblend: string } | { path: string };
+
+export function modelRef(modelDir: string): ModelRef {
+  const rel = relative(PROJECT_ROOT, modelDir);
+  const inside = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+  return inside ? { inPoolblend: rel.split(sep).join("/") } : { path: modelDir };
+}
+
 export interface FoldJobData {
   runDir: string;
   /** `<model>-<fold>-<key>`, the name of its result file */
@@ -21,8 +30,7 @@ export interface FoldJobData {
   fold: number;
   seed: number;
   options: Omit<FoldTask["options"], "modelDir">;
-  /** the backbone's folder: inside the poolblend folder (every machine has its own), else a path on the shared storage */
-  model: { inPoolblend: string } | { path: string };
+  model: ModelRef;
   plan: string;
   /** codeFingerprint(head) on the coordinator */
   code: string;
@@ -30,14 +38,8 @@ export interface FoldJobData {
 
 /** The queued form of a fold job planned by this process. */
 export function foldJobData(runDir: string, plan: string, id: string, t: FoldTask): FoldJobData {
-  const rel = relative(PROJECT_ROOT, t.options.modelDir);
-  const inside = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
   const { modelDir, ...options } = t.options;
-  return {
-    runDir, id, head: t.head, fold: t.fold, seed: t.seed, options, plan,
-    model: inside ? { inPoolblend: rel.split(sep).join("/") } : { path: modelDir },
-    code: codeFingerprint(t.head),
-  };
+  return { runDir, id, head: t.head, fold: t.fold, seed: t.seed, options, plan, model: modelRef(modelDir), code: codeFingerprint(t.head) };
 }
 
 /** `FROM=TO`: a path the coordinator names under FROM is found under TO on this worker. */
@@ -78,11 +80,12 @@ export function checkFoldJob(d: FoldJobData): void {
 }
 
 /** The backbone folder on this worker. */
-export function localModelDir(d: FoldJobData, place: WorkerPlace): string {
-  if ("inPoolblend" in d.model) {
-    const rel = d.model.inPoolblend;
-    if (rel.split("/").includes("..") || isAbsolute(rel)) throw refuse(d.id, `model folder ${rel} leaves the poolblend folder`);
+export function localModelDir(model: ModelRef, place: WorkerPlace, id: string): string {
+  if (typeof model !== "object" || model === null) throw refuse(id, "malformed job");
+  if ("inPoolblend" in model) {
+    const rel = model.inPoolblend;
+    if (typeof rel !== "string" || rel.split("/").includes("..") || isAbsolute(rel)) throw refuse(id, `model folder ${String(rel)} leaves the poolblend folder`);
     return join(PROJECT_ROOT, rel);
   }
-  return localPath(d.model.path, place, d.id, "model folder");
+  return localPath(model.path, place, id, "model folder");
 }

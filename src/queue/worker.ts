@@ -1,5 +1,6 @@
 /**
- * `npx poolblend worker --queue URL`: takes fold jobs from the queue and runs each in one of its
+ * `npx poolblend worker --queue URL`: takes feature chunks (src/queue/chunkJobs.ts) and fold jobs
+ * from the queue, and runs each fold job in one of its
  * worker threads — the same thread module and the same inputs as a local run's (src/oof/worker.ts),
  * so a job's result file is the same bytes on any machine. The result is written atomically into
  * the job's run folder before the job is reported done; a job finished meanwhile by another worker
@@ -19,6 +20,7 @@ import { LOCK_MS, MAX_STALLED, QUEUE_NAME, STALLED_CHECK_MS, connectionFor, reda
 import { checkFoldJob, localModelDir, localPath, type FoldJobData, type WorkerPlace } from "./foldJobs.js";
 import { plansDir, readPlan, type Plan } from "./plan.js";
 import { workerName } from "./workerName.js";
+import { ChunkWorker, type ChunkJobData } from "./chunkJobs.js";
 
 export interface QueueWorkerOptions extends WorkerPlace {
   url: string;
@@ -31,6 +33,9 @@ export interface JobOutcome {
   /** the result file was already there (another worker finished the job) */
   found: boolean;
 }
+
+type QueueJobData = FoldJobData | ChunkJobData;
+const isChunk = (j: Job<QueueJobData>): j is Job<ChunkJobData> => j.name === "chunk";
 
 /** Plans and n-gram counts by file, kept for the next jobs of the same run. */
 class RunCache {
@@ -63,7 +68,7 @@ async function runFoldJob(d: FoldJobData, place: WorkerPlace, pool: WorkerPool<W
   if (jobDone(file)) return { seconds: readJobResult(file).seconds, found: true };
   const planFile = join(plansDir(runDir), d.plan);
   const plan = cache.plan(planFile);
-  const task = foldTask(plan, d.head, d.fold, d.seed, { ...d.options, modelDir: localModelDir(d, place) });
+  const task = foldTask(plan, d.head, d.fold, d.seed, { ...d.options, modelDir: localModelDir(d.model, place, d.id) });
   const features = runFeaturesDir(runDir);
   const input: WorkerInput = { trainDir: join(features, "train"), testDir: join(features, "test"), task, ...(d.head === "tfidf" ? { lexical: cache.corpus(planFile, d) } : {}) };
   let r: FoldResult;
@@ -82,7 +87,8 @@ async function runFoldJob(d: FoldJobData, place: WorkerPlace, pool: WorkerPool<W
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
   const pool = await WorkerPool.start<WorkerInput, FoldResult>(new URL("../oof/worker.ts", import.meta.url), o.concurrency);
   const cache = new RunCache();
-  const worker = new Worker<FoldJobData, JobOutcome>(QUEUE_NAME, (job: Job<FoldJobData>) => runFoldJob(job.data, o, pool, cache), {
+  const chunks = new ChunkWorker(o);
+  const worker = new Worker<QueueJobData, JobOutcome>(QUEUE_NAME, (job: Job<QueueJobData>) => (isChunk(job) ? chunks.run(job.data) : runFoldJob(job.data as FoldJobData, o, pool, cache)), {
     connection: connectionFor(o.url),
     concurrency: o.concurrency,
     name: workerName(o.concurrency),
@@ -90,7 +96,10 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
     stalledInterval: STALLED_CHECK_MS,
     maxStalledCount: MAX_STALLED,
   });
-  const where = (j: Job<FoldJobData> | undefined): string => (j ? `${j.data.head} fold ${j.data.fold} (${j.data.runDir})` : "a job");
+  const where = (j: Job<QueueJobData> | undefined): string => {
+    if (!j) return "a job";
+    return isChunk(j) ? `feature chunk ${j.data.split}/${j.data.part} (${j.data.runDir})` : `${(j.data as FoldJobData).head} fold ${(j.data as FoldJobData).fold} (${j.data.runDir})`;
+  };
   worker.on("active", (j) => info(`worker: ${where(j)} started`));
   worker.on("completed", (j, out) => info(`worker: ${where(j)} ${out.found ? "was already done by another worker" : `done in ${out.seconds.toFixed(1)} s`}`));
   worker.on("failed", (j, e) => info(`worker: ${where(j)} failed: ${e.message}`));
@@ -113,5 +122,6 @@ export async function runQueueWorker(o: QueueWorkerOptions): Promise<void> {
     process.once("SIGTERM", stop);
   });
   await worker.close();
+  await chunks.close();
   await pool.close();
 }

@@ -27,6 +27,8 @@ const results = (out: string): Record<string, unknown> => {
   const s = JSON.parse(readFileSync(join(out, "scores.json"), "utf8")) as { heads: Record<string, { cv: number; folds: number[]; info: unknown }> };
   return { files, scores: Object.fromEntries(Object.entries(s.heads).map(([h, v]) => [h, { cv: v.cv, folds: v.folds, info: v.info }])) };
 };
+/** Every file of the feature export but timing.json (how long the pass took). */
+const features = (out: string): Record<string, string> => Object.fromEntries(Object.entries(treeHashes(join(out, "features"))).filter(([k]) => !k.endsWith("timing.json")));
 /** A run folder holding a copy of the local run's features, so a test spends its time on fold jobs. */
 const runDir = (name: string): string => {
   const out = join(comp.root, name);
@@ -66,16 +68,19 @@ describe.skipIf(redisMissing !== undefined)("fold jobs on a queue", () => {
   });
   afterAll(async () => redis?.stop());
 
-  it("two worker processes give the local run's results, byte for byte", async () => {
+  it("two worker processes compute the feature chunks and fold jobs: the local run's features and results, byte for byte", async () => {
     const ws = [worker(redis), worker(redis)];
     await Promise.all(ws.map((w) => w.waitFor(/worker: serving/)));
-    const out = runDir("two");
+    const out = join(comp.root, "two");
     const r = await runPipeline("oof", args(out, ["--queue", redis.url]));
     await stopAll(ws);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/features train: 300 rows, 0 computed, 300 computed by the queue's workers/);
+    expect(features(out)).toEqual(features(local));
     expect(results(out)).toEqual(results(local));
-    // both workers took jobs
-    for (const w of ws) expect(w.log).toMatch(/done in/);
+    // both workers took jobs of both kinds
+    for (const w of ws) expect(w.log).toMatch(/fold \d \(.*\) done in/);
+    expect(ws.map((w) => w.log).join("")).toMatch(/feature chunk train\/part-[0-9a-f]{24}\.bin \(.*\) done in/);
   }, 180_000);
 
   it("a worker killed mid-job (kill -9): its job runs again on another worker, outputs identical", async () => {
