@@ -1,4 +1,4 @@
-/** `npx poolblend worker --queue URL`: runs fold jobs from the queue that `oof` / `blend` / `demo --queue URL` fill. */
+/** `npx poolblend worker --queue URL`: runs feature chunks and fold jobs from the queue that `features` / `oof` / `blend` / `demo --queue URL` fill. */
 import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import yargs from "yargs";
@@ -12,9 +12,9 @@ import type { PathMap } from "../src/queue/foldJobs.js";
 main(async () => {
   const argv = await yargs(hideBin(process.argv))
     .scriptName("npx poolblend worker")
-    .usage("$0 --queue redis://HOST:PORT [options]\n\nRuns fold jobs from the queue that `npm run oof -- --queue URL` (also blend, demo) fills, on this machine, until stopped (Ctrl-C: finish the running jobs; twice: stop now, they go back to the queue).")
+    .usage("$0 --queue redis://HOST:PORT [options]\n\nRuns feature chunks and fold jobs from the queue that `npm run oof -- --queue URL` (also features, blend, demo) fills, on this machine, until stopped (Ctrl-C: finish the running jobs; twice: stop now, they go back to the queue).")
     .option("queue", { type: "string", describe: "redis://[:PASSWORD@]HOST:PORT or rediss:// (TLS); default $POOLBLEND_QUEUE" })
-    .option("concurrency", { type: "number", default: availableParallelism(), describe: "jobs run at once (one thread each)" })
+    .option("concurrency", { type: "number", default: availableParallelism(), describe: "fold jobs run at once (one thread each); feature chunks run one at a time on all cores" })
     .option("root", { type: "string", default: ".", describe: "run folders must lie inside this folder; a job naming another path is rejected" })
     .option("map", { type: "string", array: true, default: [], describe: "COORDINATOR_PATH=WORKER_PATH: where the shared storage the coordinator sees at COORDINATOR_PATH is mounted here; repeatable" })
     .strict()

@@ -24,7 +24,7 @@ export async function parseCommand(name: string, describe: string, extend: (y: A
       .option("config", { type: "string", default: "ensemble.config.json", describe: "path to ensemble.config.json" })
       .option("out", { type: "string", describe: "run folder (default runs/<name> beside the config)" })
       .option("wait", { type: "boolean", default: false, describe: "features, oof, blend, demo: if another run is using the run folder, wait for it to finish instead of stopping" })
-      .option("queue", { type: "string", describe: "oof, demo: run the fold jobs on the workers of this queue (redis://HOST:PORT or rediss://; `npx poolblend worker`), default $POOLBLEND_QUEUE; without it, in this process" })
+      .option("queue", { type: "string", describe: "features, oof, blend, demo: run the feature chunks and fold jobs on the workers of this queue (redis://HOST:PORT or rediss://; `npx poolblend worker`), default $POOLBLEND_QUEUE; without it, in this process" })
       .parserConfiguration({ "dot-notation": true, "parse-numbers": true, "camel-case-expansion": false })
       .strict(false)
       .help()
