@@ -125,9 +125,9 @@ function threadRunner(workers: number): JobRunner {
 }
 
 /** The queue's workers run the jobs and write their result files; this process reads them back. */
-function queueRunner(coordinator: Coordinator, cfg: Config, p: Prepared): JobRunner {
+async function queueRunner(coordinator: Coordinator, cfg: Config, p: Prepared): Promise<JobRunner> {
   return {
-    slots: coordinator.slots,
+    slots: await coordinator.slots(),
     run: async (jobs, onStart, onResult) => {
       if (!jobs.length) return;
       const texts = jobs.some((j) => j.model === "tfidf") ? { train: p.train.texts, test: p.test.texts } : undefined;
@@ -245,7 +245,7 @@ async function runOofWith(cfg: Config, p: Prepared, coordinator: Coordinator | u
   const total = cfg.heads.length * K;
   if (results.size) info(`oof: ${results.size}/${total} fold jobs already done, resuming`);
   const t0 = performance.now();
-  const runner = coordinator ? queueRunner(coordinator, cfg, p) : threadRunner(cfg.headOptions.workers || availableParallelism());
+  const runner = coordinator ? await queueRunner(coordinator, cfg, p) : threadRunner(cfg.headOptions.workers || availableParallelism());
   await trainJobs(jobs, runner, total, results.size, (id, r) => {
     results.set(id, r);
     // a queue worker has written it already

@@ -39,9 +39,12 @@ export class Coordinator {
     private readonly url: string,
     /** the queue id of a job of this run folder */
     private readonly tag: string,
-    /** worker threads serving the queue when the run started (at least 1) */
-    readonly slots: number,
   ) {}
+
+  /** Worker threads serving the queue now (at least 1, for the ETA). */
+  async slots(): Promise<number> {
+    return Math.max(1, workerSlots((await this.queue.getWorkers()).map((w) => w.name ?? "")));
+  }
 
   /** Connects (failing after CONNECT_MS with a one-line message that never shows a password). */
   static async connect(url: string, runDir: string): Promise<Coordinator> {
@@ -62,7 +65,7 @@ export class Coordinator {
       clearTimeout(timer);
     }
     const slots = workerSlots((await queue.getWorkers()).map((w) => w.name ?? ""));
-    const c = new Coordinator(queue, url, sha256(realpathSync(runDir)).slice(0, 8), Math.max(1, slots));
+    const c = new Coordinator(queue, url, sha256(realpathSync(runDir)).slice(0, 8));
     queue.on("error", (e: Error) => c.connectionError(e));
     info(`queue ${redactedUrl(url)}: ${slots} worker thread${slots === 1 ? "" : "s"} listening${slots ? "" : " (start workers with: npx poolblend worker --queue URL)"}`);
     return c;

@@ -36,6 +36,14 @@ export interface RedisOpts {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Every server and worker a test file started, for its afterAll to stop even after a failed or timed-out test. */
+const started = new Set<{ kill(): void }>();
+
+export function stopStarted(): void {
+  for (const p of started) p.kill();
+  started.clear();
+}
+
 export class TestRedis {
   private proc: ChildProcess | undefined;
   readonly dir = mkdtempSync(join(tmpdir(), "pb-redis-"));
@@ -44,6 +52,7 @@ export class TestRedis {
 
   static async start(opts: RedisOpts = {}): Promise<TestRedis> {
     const r = new TestRedis(await freePort(), opts);
+    started.add({ kill: () => r.proc?.exitCode === null && r.proc.kill("SIGKILL") });
     await r.launch();
     return r;
   }
@@ -105,6 +114,7 @@ export class WorkerProc {
     this.proc.stdout!.setEncoding("utf8").on("data", (d: string) => (this.log += d));
     this.proc.stderr!.setEncoding("utf8").on("data", (d: string) => (this.log += d));
     this.exited = new Promise((r) => this.proc.on("exit", (c) => r(c)));
+    started.add(this);
   }
 
   /** Resolves once the log matches `re` (polled every 20 ms). */
@@ -118,6 +128,6 @@ export class WorkerProc {
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): void {
-    if (this.proc.exitCode === null) this.proc.kill(signal);
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
   }
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
 import { pipelineArgv, ROOT, runPipeline, treeHashes, type RunResult } from "../helpers/run.js";
-import { TestRedis, WorkerProc, redisMissing } from "../helpers/redis.js";
+import { TestRedis, WorkerProc, redisMissing, stopStarted } from "../helpers/redis.js";
 import { QUEUE_NAME, connectionFor } from "../../src/queue/connection.js";
 import { codeFingerprint } from "../../src/heads/registry.js";
 
@@ -44,9 +44,16 @@ const stopAll = async (ws: WorkerProc[]): Promise<void> => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const jobFiles = (out: string): string[] => (existsSync(join(out, "oof", ".jobs")) ? readdirSync(join(out, "oof", ".jobs")) : []);
 
+const coordinators = new Set<ReturnType<typeof spawn>>();
+afterAll(() => {
+  for (const c of coordinators) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  stopStarted();
+});
+
 /** A coordinator (`npm run oof -- --queue URL`) started in the background. */
 function coordinator(out: string, url: string, env: Record<string, string> = {}): { proc: ReturnType<typeof spawn>; done: Promise<RunResult> } {
   const proc = spawn(process.execPath, pipelineArgv("oof", args(out, ["--queue", url])), { cwd: ROOT, env: { ...process.env, ...env } });
+  coordinators.add(proc);
   let stdout = "", stderr = "";
   proc.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   proc.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
