@@ -20,6 +20,7 @@ const COMMANDS = {
   "prepare-model": "bring your own BERT-family model: --from SRC --out models/NAME",
   demo: "the whole job on the bundled default competition",
   bench: "the benchmark: bench/results.json",
+  worker: "run feature chunks and fold jobs from a queue: --queue redis://HOST:PORT (features/oof/blend/demo --queue URL fill it)",
 };
 
 function usage() {

@@ -10,7 +10,7 @@ import { exitOnError } from "./util/errors.js";
 import { fmtSecs, info } from "./util/progress.js";
 import { peakRssMB } from "./util/peakRss.js";
 
-const RESERVED = new Set(["_", "$0", "config", "help", "version", "oof", "test", "wait"]);
+const RESERVED = new Set(["_", "$0", "config", "help", "version", "oof", "test", "wait", "queue"]);
 
 /** Flags that are not config overrides, kept apart from the config merge. */
 export type Extra = Record<string, unknown>;
@@ -24,6 +24,7 @@ export async function parseCommand(name: string, describe: string, extend: (y: A
       .option("config", { type: "string", default: "ensemble.config.json", describe: "path to ensemble.config.json" })
       .option("out", { type: "string", describe: "run folder (default runs/<name> beside the config)" })
       .option("wait", { type: "boolean", default: false, describe: "features, oof, blend, demo: if another run is using the run folder, wait for it to finish instead of stopping" })
+      .option("queue", { type: "string", describe: "features, oof, blend, demo: run the feature chunks and fold jobs on the workers of this queue (redis://HOST:PORT or rediss://; `npx poolblend worker`), default $POOLBLEND_QUEUE; without it, in this process" })
       .parserConfiguration({ "dot-notation": true, "parse-numbers": true, "camel-case-expansion": false })
       .strict(false)
       .help()
@@ -38,7 +39,7 @@ export async function parseCommand(name: string, describe: string, extend: (y: A
 }
 
 /** The commands that read the default model or the bundled data (not prepare-model, not setup). */
-const SETUP_FIRST = new Set(["features", "oof", "blend", "report", "demo", "bench"]);
+const SETUP_FIRST = new Set(["features", "oof", "blend", "report", "demo", "bench", "worker"]);
 
 /**
  * Runs a pipeline's main, turning errors into a one-line message and exit code. The commands in

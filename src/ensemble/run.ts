@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BlendMethod, Config } from "../config.js";
-import { runOof, type OofResult } from "../oof/run.js";
+import { runOof, type OofResult, type OofRunOptions } from "../oof/run.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { score, better } from "../validation/metrics.js";
 import { blend, methodsFor, type BlendResult } from "./blend.js";
@@ -24,8 +24,8 @@ export interface BlendRun {
   bestSingle: { name: string; cv: number };
 }
 
-export async function runBlend(cfg: Config, external: { oof: string[]; test: string[] } = { oof: [], test: [] }): Promise<BlendRun> {
-  const r = await runOof(cfg);
+export async function runBlend(cfg: Config, external: { oof: string[]; test: string[] } = { oof: [], test: [] }, run: OofRunOptions = {}): Promise<BlendRun> {
+  const r = await runOof(cfg, run);
   const p = r.prepared;
   const t = p.targets;
   const ext = loadExternal(external.oof, external.test, cfg.data.id, p.train.ids, p.test.ids, t.columns);

@@ -35,6 +35,8 @@ export interface FeaturePassOptions {
   chunkTokens?: number;
   /** Called after each finished chunk; tests use it to kill mid-run. */
   onChunk?: (chunksDone: number) => void;
+  /** Computes the missing chunks elsewhere before the pass looks for them (without it, all are computed here). */
+  chunkRunner?: (plan: ChunkPlan) => Promise<void>;
 }
 
 export interface SplitResult {
@@ -46,6 +48,8 @@ export interface SplitResult {
   reusedRows: number;
   /** rows found in chunks left by an interrupted run */
   resumedRows: number;
+  /** rows computed by a chunk runner elsewhere (a queue's workers) */
+  queuedRows?: number;
   tokens: number;
   forwardTokens: number;
   unchanged: boolean;
@@ -56,6 +60,46 @@ export interface SplitResult {
 /** Hash of one row's text columns. */
 export function rowHash(texts: readonly string[]): string {
   return sha256(JSON.stringify(texts)).slice(0, 32);
+}
+
+/** A chunk's file: named by its rows' text hashes, so a rerun finds the chunks already made. */
+function partName(rows: readonly number[], hashes: readonly string[]): string {
+  return `part-${sha256(rows.map((i) => hashes[i]).join(",")).slice(0, 24)}.bin`;
+}
+
+/** One chunk to compute: rows (length-sorted) of the split, their encodings, lengths and text hashes, and its file. */
+export interface ChunkRows {
+  rows: readonly number[];
+  encoded: (row: number) => Encoded;
+  lengths: ArrayLike<number>;
+  hashes: readonly string[];
+  file: string;
+}
+
+/** Runs a chunk's rows through the backbone in token-budget batches and writes its part file; `onBatch` sees each batch's rows. */
+export async function computeChunk(backbone: Backbone, c: ChunkRows, batchTokens: number, hiddenLayers: readonly number[], times: StageTimes, onBatch: (rows: number[]) => void = () => {}): Promise<void> {
+  const feats = new Map<number, RowFeatures>();
+  for (const b of tokenBudgetBatches(c.rows, c.lengths, batchTokens)) {
+    const out = await backbone.forward(b.map(c.encoded), times, hiddenLayers);
+    b.forEach((i, k) => feats.set(i, out[k]));
+    checkpoint("forward");
+    onBatch(b);
+  }
+  const t0 = performance.now();
+  writePart(c.file, c.rows.map((i) => c.hashes[i]), c.rows.map((i) => feats.get(i)!), backbone.info.hiddenSize, backbone.info.numLayers + 1, hiddenLayers);
+  times.write += performance.now() - t0;
+}
+
+/** The chunks a pass still needs, for a runner that computes them elsewhere (a queue's workers) and writes their files into `workDir`. */
+export interface ChunkPlan {
+  split: string;
+  workDir: string;
+  chunks: { rows: number[]; file: string }[];
+  texts: readonly (readonly string[])[];
+  hashes: readonly string[];
+  hiddenLayers: readonly number[];
+  batchTokens: number;
+  backbone: Backbone["info"];
 }
 
 /** Puts back a split folder if a kill hit between the two renames of the swap. */
@@ -169,6 +213,12 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   }
   if (cur.length) chunks.push(cur);
 
+  let queuedRows = 0;
+  if (opts.chunkRunner) {
+    const missing = chunks.map((rows) => ({ rows, file: join(workDir, partName(rows, hashes)) })).filter((c) => !existsSync(c.file));
+    queuedRows = missing.reduce((a, c) => a + c.rows.length, 0);
+    if (missing.length) await opts.chunkRunner({ split: input.name, workDir, chunks: missing, texts: input.texts, hashes, hiddenLayers, batchTokens: opts.batchTokens, backbone: info });
+  }
   const partFiles: string[] = [];
   const keep = new Set<string>(["key.json"]);
   let forwardRows = 0, forwardTokens = 0, resumedRows = 0, doneRows = 0;
@@ -176,7 +226,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   const progress = new Progress(`features ${input.name}`, need.length);
   const tf = performance.now();
   for (const [c, chunk] of chunks.entries()) {
-    const name = `part-${sha256(chunk.map((i) => hashes[i]).join(",")).slice(0, 24)}.bin`;
+    const name = partName(chunk, hashes);
     const file = join(workDir, name);
     partFiles.push(file);
     keep.add(name);
@@ -185,20 +235,13 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
       doneRows += chunk.length;
       continue;
     }
-    const feats = new Map<number, RowFeatures>();
-    for (const b of tokenBudgetBatches(chunk, lengths, opts.batchTokens)) {
-      const out = await backbone.forward(b.map((i) => encoded.get(i)!), times, hiddenLayers);
-      b.forEach((i, k) => feats.set(i, out[k]));
-      checkpoint("forward");
+    await computeChunk(backbone, { rows: chunk, encoded: (i) => encoded.get(i)!, lengths, hashes, file }, opts.batchTokens, hiddenLayers, times, (b) => {
       forwardRows += b.length;
       doneRows += b.length;
       for (const i of b) forwardTokens += lengths[i];
       const secs = (performance.now() - tf) / 1000;
       progress.update(doneRows, `${(forwardTokens / secs).toFixed(0)} tok/s of ${totalTokens} tokens`);
-    }
-    tt = performance.now();
-    writePart(file, chunk.map((i) => hashes[i]), chunk.map((i) => feats.get(i)!), H, L1, hiddenLayers);
-    times.write += performance.now() - tt;
+    });
     opts.onChunk?.(c + 1);
   }
   progress.done();
@@ -253,5 +296,5 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   fsyncDir(opts.featuresDir);
   rmSync(workDir, { recursive: true, force: true });
   times.write += performance.now() - tt;
-  return result({ forwardRows, forwardTokens, reusedRows, resumedRows, tokens: T });
+  return result({ forwardRows, forwardTokens, reusedRows, resumedRows: resumedRows - queuedRows, tokens: T, ...(queuedRows ? { queuedRows } : {}) });
 }

@@ -17,7 +17,12 @@ export interface FeaturesResult {
 
 /** Feature folder of a run. */
 export function featuresDir(cfg: Config): string {
-  return join(cfg.out, "features");
+  return runFeaturesDir(cfg.out);
+}
+
+/** Feature folder of the run folder `runDir`. */
+export function runFeaturesDir(runDir: string): string {
+  return join(runDir, "features");
 }
 
 /** Loads both splits (validating them first), then runs the pass on each — unless both exports are already up to date. */
@@ -74,5 +79,6 @@ export function cachedLayers(cfg: Config, numLayers: number): number[] {
 export function describe(r: SplitResult, provider: string): string {
   if (r.unchanged) return `features ${r.split}: ${r.rows} rows unchanged, cached (0 forward passes, ${r.seconds.toFixed(2)} s)`;
   const tps = r.times.forward > 0 ? (r.forwardTokens / (r.times.forward / 1000)).toFixed(0) : "-";
-  return `features ${r.split}: ${r.rows} rows, ${r.forwardRows} computed, ${r.reusedRows} reused, ${r.resumedRows} resumed; ${r.tokens} tokens; ${r.seconds.toFixed(1)} s (${tps} tok/s forward on ${provider})`;
+  const queued = r.queuedRows ? `, ${r.queuedRows} computed by the queue's workers` : "";
+  return `features ${r.split}: ${r.rows} rows, ${r.forwardRows} computed${queued}, ${r.reusedRows} reused, ${r.resumedRows} resumed; ${r.tokens} tokens; ${r.seconds.toFixed(1)} s (${tps} tok/s forward on ${provider})`;
 }

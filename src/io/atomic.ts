@@ -1,13 +1,16 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync, existsSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
+import { randomBytes } from "node:crypto";
 import { checkpoint } from "../util/faults.js";
 
 let counter = 0;
+/** Tells apart processes of other machines writing into the same shared folder (a PID is unique on one machine only). */
+const PROCESS_TAG = `${process.pid}.${randomBytes(4).toString("hex")}`;
 
 /** A unique temporary path beside `path`, so that the final rename stays on one file system. */
 export function tempPathFor(path: string): string {
   counter += 1;
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${counter}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${PROCESS_TAG}.${counter}.tmp`);
 }
 
 /**

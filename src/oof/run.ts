@@ -13,8 +13,13 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { featuresDir, runFeatures, type FeaturesResult } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
 import { codeFingerprint, entry, modelOptions, priorSeconds, problemSize } from "../heads/registry.js";
-import type { FoldResult, FoldTask, Json } from "../heads/types.js";
+import type { FoldResult, Json } from "../heads/types.js";
 import { runPool, type PoolJob } from "../util/workerPool.js";
+import { foldTask, jobDone, jobFile, jobsDir, readJobResult, writeJobResult, type FoldData } from "./foldJob.js";
+import { Coordinator } from "../queue/coordinator.js";
+import { queueChunkRunner } from "../queue/features.js";
+import { foldJobData } from "../queue/foldJobs.js";
+import { writePlan } from "../queue/plan.js";
 import { JobClock, type PlannedJob } from "./schedule.js";
 import { jobTrace } from "./jobTrace.js";
 import { groupFolds, stratifiedFolds } from "../validation/folds.js";
@@ -106,16 +111,44 @@ function jobIds(cfg: Config, p: Prepared, fTrain: FeatureSplit, fTest: FeatureSp
   return (m, fold) => `${m}-${fold}-${keys.get(m)}`;
 }
 
+/** Where fold jobs run: this process's worker threads, or a queue's workers on other machines. */
+interface JobRunner {
+  /** jobs that run side by side */
+  slots: number;
+  run(jobs: Job[], onStart: (id: string) => void, onResult: (id: string, r: FoldResult) => void): Promise<void>;
+}
+
+function threadRunner(workers: number): JobRunner {
+  return {
+    slots: workers,
+    run: (jobs, onStart, onResult) => runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, onResult, onStart),
+  };
+}
+
+/** The queue's workers run the jobs and write their result files; this process reads them back. */
+async function queueRunner(coordinator: Coordinator, cfg: Config, p: Prepared): Promise<JobRunner> {
+  return {
+    slots: await coordinator.slots(),
+    run: async (jobs, onStart, onResult) => {
+      if (!jobs.length) return;
+      const texts = jobs.some((j) => j.model === "tfidf") ? { train: p.train.texts, test: p.test.texts } : undefined;
+      const plan = writePlan(cfg.out, { ...foldData(p), ...(texts ? { texts } : {}) });
+      const queued = jobs.map((j) => ({ name: "fold", id: j.id, data: foldJobData(cfg.out, plan, j.id, j.input.task), done: () => jobDone(jobFile(cfg.out, j.id)) }));
+      await coordinator.run(queued, onStart, (id) => onResult(id, readJobResult(jobFile(cfg.out, id))));
+    },
+  };
+}
+
 /**
- * Runs the jobs on the workers, longest first so that the quick ones fill in around them at the
- * end, with a progress line whose ETA knows each model's cost (schedule.ts); `save` sees each result.
+ * Runs the jobs, longest first so that the quick ones fill in around them at the end, with a
+ * progress line whose ETA knows each model's cost (schedule.ts); `save` sees each result.
  */
-async function trainJobs(jobs: Job[], workers: number, total: number, doneBefore: number, save: (id: string, r: FoldResult) => void): Promise<void> {
+async function trainJobs(jobs: Job[], runner: JobRunner, total: number, doneBefore: number, save: (id: string, r: FoldResult) => void): Promise<void> {
   jobs.sort((a, b) => b.prior - a.prior);
   const byId = new Map(jobs.map((j) => [j.id, j]));
-  const clock = new JobClock(jobs, Math.min(workers, Math.max(1, jobs.length)));
+  const clock = new JobClock(jobs, Math.min(runner.slots, Math.max(1, jobs.length)));
   const trace = jobTrace(process.env.POOLBLEND_JOB_TRACE, performance.now());
-  trace({ ev: "plan", workers: Math.min(workers, jobs.length), jobs: jobs.map((j) => ({ id: j.id, model: j.model, fold: j.fold, prior: j.prior })) });
+  trace({ ev: "plan", workers: Math.min(runner.slots, jobs.length), jobs: jobs.map((j) => ({ id: j.id, model: j.model, fold: j.fold, prior: j.prior })) });
   // the rate counts only this run's jobs, so a resumed run's ETA is not flattered by finished ones
   const progress = new Progress("oof", jobs.length, "fold jobs");
   let done = 0;
@@ -128,15 +161,15 @@ async function trainJobs(jobs: Job[], workers: number, total: number, doneBefore
   };
   const ticker = setInterval(report, 1000);
   try {
-    await runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, (id, r) => {
+    await runner.run(jobs, (id) => {
+      clock.started(id, performance.now());
+      trace({ ev: "start", id });
+    }, (id, r) => {
       save(id, r);
       done++;
       clock.finished(id, performance.now());
       trace({ ev: "end", id, seconds: r.seconds, done });
       report(`; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s`);
-    }, (id) => {
-      clock.started(id, performance.now());
-      trace({ ev: "start", id });
     });
   } finally {
     clearInterval(ticker);
@@ -171,36 +204,48 @@ function collect(cfg: Config, p: Prepared, result: (m: ModelName, fold: number) 
   return out;
 }
 
-export async function runOof(cfg: Config): Promise<OofResult> {
+/** Where the fold jobs run: without `queue`, in this process's worker threads. */
+export interface OofRunOptions {
+  /** redis:// or rediss:// URL of a queue whose workers run the jobs */
+  queue?: string;
+}
+
+function foldData(p: Prepared): FoldData {
+  return { task: p.targets.task, c: p.targets.c, y: p.targets.y, strata: p.targets.strata, folds: p.folds };
+}
+
+export async function runOof(cfg: Config, opts: OofRunOptions = {}): Promise<OofResult> {
   const p = prepare(cfg);
-  const features = await runFeatures(cfg);
-  const { targets, folds } = p;
+  const coordinator = opts.queue ? await Coordinator.connect(opts.queue, cfg.out) : undefined;
+  try {
+    return await runOofWith(cfg, p, coordinator);
+  } finally {
+    await coordinator?.close();
+  }
+}
+
+async function runOofWith(cfg: Config, p: Prepared, coordinator: Coordinator | undefined): Promise<OofResult> {
+  const features = await runFeatures(cfg, coordinator ? { chunkRunner: queueChunkRunner(coordinator, cfg.out) } : {});
+  const { targets } = p;
   const K = cfg.folds.k;
   const trainDir = join(featuresDir(cfg), "train"), testDir = join(featuresDir(cfg), "test");
   const fTrain = FeatureSplit.open(trainDir), fTest = FeatureSplit.open(testDir);
-  const jobsDir = join(cfg.out, "oof", ".jobs");
-  mkdirSync(jobsDir, { recursive: true });
+  mkdirSync(jobsDir(cfg.out), { recursive: true });
   const jobId = jobIds(cfg, p, fTrain, fTest);
-  const jobFile = (id: string): string => join(jobsDir, `${id}.json`);
   const results = new Map<string, FoldResult>();
   const size = problemSize(fTrain, fTest, targets.c);
   const jobs: Job[] = [];
   for (const head of cfg.heads)
     for (let f = 0; f < K; f++) {
       const id = jobId(head, f);
-      if (existsSync(jobFile(id))) {
-        const j = JSON.parse(readFileSync(jobFile(id), "utf8")) as Omit<FoldResult, "oof" | "test"> & { oof: number[]; test: number[] };
-        results.set(id, { ...j, oof: Float64Array.from(j.oof), test: Float64Array.from(j.test) });
+      if (jobDone(jobFile(cfg.out, id))) {
+        results.set(id, readJobResult(jobFile(cfg.out, id)));
         continue;
       }
-      const task: FoldTask = {
-        head, fold: f, task: targets.task, c: targets.c, y: targets.y, strata: targets.strata,
-        trainIdx: rowsWhere(folds, (x) => x !== f), validIdx: rowsWhere(folds, (x) => x === f),
-        seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model },
-      };
+      const task = foldTask(foldData(p), head, f, cfg.headOptions.seed * 1000 + f, { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model });
       jobs.push({ id, model: head, fold: f, family: entry(head), prior: priorSeconds(head, size, cfg.finetune), input: { trainDir, testDir, task } });
     }
-  const lexicalJobs = jobs.filter((j) => j.model === "tfidf");
+  const lexicalJobs = coordinator ? [] : jobs.filter((j) => j.model === "tfidf");
   if (lexicalJobs.length) {
     // counted once in this thread; every job gets the same shared arrays
     const lexical = countNgrams(p, cfg);
@@ -209,9 +254,11 @@ export async function runOof(cfg: Config): Promise<OofResult> {
   const total = cfg.heads.length * K;
   if (results.size) info(`oof: ${results.size}/${total} fold jobs already done, resuming`);
   const t0 = performance.now();
-  await trainJobs(jobs, cfg.headOptions.workers || availableParallelism(), total, results.size, (id, r) => {
+  const runner = coordinator ? await queueRunner(coordinator, cfg, p) : threadRunner(cfg.headOptions.workers || availableParallelism());
+  await trainJobs(jobs, runner, total, results.size, (id, r) => {
     results.set(id, r);
-    writeFileAtomic(jobFile(id), JSON.stringify({ ...r, oof: Array.from(r.oof), test: Array.from(r.test) }));
+    // a queue worker has written it already
+    if (!jobDone(jobFile(cfg.out, id))) writeJobResult(jobFile(cfg.out, id), r);
     checkpoint("train-job");
     // one model's jobs alone (e.g. train-job:tfidf#1): a kill in the middle of that model's folds
     checkpoint(`train-job:${r.head}`);
