@@ -6,7 +6,7 @@ import { bertLikeEncoder } from "./bertLike/frozenLayers.js";
 import { bertLikeStack } from "./bertLike/trainLayers.js";
 
 /** embeddings.* and encoder.*; the pooler and the pre-training heads (cls.*) are not used */
-export const isBertLikeEncoderTensor = (name: string): boolean => /^(embeddings|encoder)\./.test(name);
+const isBertLikeEncoderTensor = (name: string): boolean => /^(embeddings|encoder)\./.test(name);
 
 export const bert: EncoderFamily = {
   modelTypes: ["bert"],

@@ -5,26 +5,22 @@
  * state 0 is the projected one, as in transformers' ElectraModel.
  */
 import type { EncoderFamily } from "./types.js";
-import { bertLikeConfig, numberField } from "./config.js";
+import { numberField } from "./config.js";
 import { bertLikeEmbeddings, sequentialPositions } from "./bertLike/embeddings.js";
-import { bertLikeEncoder, linear } from "./bertLike/frozenLayers.js";
-import { bertLikeStack } from "./bertLike/trainLayers.js";
+import { linear } from "./bertLike/frozenLayers.js";
 import { bert } from "./bert.js";
 
+/** BERT's tokens, layers and trainable stack; its own prefix, tensors and embeddings. */
 export const electra: EncoderFamily = {
+  ...bert,
   modelTypes: ["electra"],
   name: "electra",
-  parseConfig: (raw, file) => bertLikeConfig(raw, file),
   prefixes: ["electra."],
   // the discriminator / generator heads (discriminator_predictions.*, generator_*) are not used
   isEncoderTensor: (name) => /^(embeddings|embeddings_project|encoder)\./.test(name),
-  wordEmbeddings: "embeddings.word_embeddings.weight",
-  tokens: bert.tokens,
   embeddings: (c, inputs) => {
     const x = bertLikeEmbeddings(c, inputs, sequentialPositions(c, inputs.ids));
     const E = numberField(c.cfg.raw, "config.json", "embedding_size", c.cfg.hiddenSize);
     return E === c.cfg.hiddenSize ? x : linear(c, x, "embeddings_project");
   },
-  encoder: bertLikeEncoder,
-  trainable: (cfg) => bertLikeStack({ H: cfg.hiddenSize, numHeads: cfg.numHeads, inter: cfg.intermediateSize, eps: cfg.layerNormEps }),
 };

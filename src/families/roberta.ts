@@ -8,9 +8,7 @@ import { DT } from "../onnx/graphBuilder.js";
 import type { EncoderFamily, GraphContext } from "./types.js";
 import { bertLikeConfig } from "./config.js";
 import { bertLikeEmbeddings } from "./bertLike/embeddings.js";
-import { bertLikeEncoder } from "./bertLike/frozenLayers.js";
-import { bertLikeStack } from "./bertLike/trainLayers.js";
-import { isBertLikeEncoderTensor } from "./bert.js";
+import { bert } from "./bert.js";
 
 /** cumsum(ids ≠ pad) · (ids ≠ pad) + pad: padding tokens sit at position `pad`, the others count up from pad + 1 */
 function paddingAwarePositions(c: GraphContext, ids: string): string {
@@ -21,18 +19,17 @@ function paddingAwarePositions(c: GraphContext, ids: string): string {
   return g.op("Add", [g.op("Mul", [counted, notPad]), pad]);
 }
 
+/** BERT's weight names, layers and trainable stack; its own config, prefix, tokens and positions. */
 export const roberta: EncoderFamily = {
+  ...bert,
   modelTypes: ["roberta", "xlm-roberta"],
   name: "roberta",
   parseConfig: (raw, file) => {
     const cfg = bertLikeConfig(raw, file, 0);
     return { ...cfg, maxPositions: cfg.maxPositions - cfg.padTokenId - 1 };
   },
-  prefixes: ["roberta.", "xlm_roberta.", "xlm-roberta."],
-  isEncoderTensor: isBertLikeEncoderTensor,
-  wordEmbeddings: "embeddings.word_embeddings.weight",
+  // XLM-R checkpoints use the `roberta.` prefix too
+  prefixes: ["roberta."],
   tokens: { cls: "<s>", sep: "</s>", pad: "<pad>", pairSeparators: 2 },
   embeddings: (c, inputs) => bertLikeEmbeddings(c, inputs, paddingAwarePositions(c, inputs.ids)),
-  encoder: bertLikeEncoder,
-  trainable: (cfg) => bertLikeStack({ H: cfg.hiddenSize, numHeads: cfg.numHeads, inter: cfg.intermediateSize, eps: cfg.layerNormEps }),
 };

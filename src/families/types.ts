@@ -90,10 +90,16 @@ export interface TokenConventions {
   pairSeparators: 1 | 2;
 }
 
-/** The fine-tuned heads' k top layers of one family, as a stack of trainable graph parameters. */
+/**
+ * The fine-tuned heads' k top layers of one family, as a stack of trainable graph parameters.
+ * Names `l{i}.*` belong to trained layer i (0 = bottom) and get its layer-wise decayed learning
+ * rate; other names are shared by the layers and train at the layers' base rate.
+ */
 export interface TrainableStack {
   /** Every parameter of layers 0 (bottom) … k−1 in graph-input order, with shapes. */
   params(k: number): [string, number[]][];
+  /** Whether AdamW's weight decay applies to this parameter (default: it is a matrix). */
+  decays?(name: string): boolean;
   /** Which checkpoint tensors (prefix-free names) `pretrained` reads when the stack starts at layer `first`. */
   reads(name: string, first: number): boolean;
   /** Pretrained values of `params(k)` from checkpoint layers first … first+k−1. */

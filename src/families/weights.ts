@@ -12,9 +12,10 @@ export interface EncoderTensors {
   get(name: string): Tensor;
 }
 
-/** Strips the first of the family's prefixes found on the word embeddings (or none) and splits off heads. */
+/** Strips the first of the family's prefixes found on an encoder tensor (or none) and splits off heads. */
 export function encoderTensors(family: EncoderFamily, all: ReadonlyMap<string, Tensor>, file: string): EncoderTensors {
-  const prefix = family.prefixes.find((p) => all.has(p + family.wordEmbeddings)) ?? "";
+  const names = [...all.keys()];
+  const prefix = family.prefixes.find((p) => names.some((n) => n.startsWith(p) && family.isEncoderTensor(n.slice(p.length)))) ?? "";
   const tensors = new Map<string, Tensor>();
   const ignored: string[] = [];
   for (const [name, t] of all) {

@@ -19,7 +19,7 @@ import { AdamW, type ParamGroup } from "./adamw.js";
 import { pooledStats } from "./inputs.js";
 import { LayerRows } from "../heads/layerRows.js";
 
-/** Weight matrices get weight decay; biases, LayerNorm and the layer weights do not. */
+/** The head's weight matrices get weight decay; biases, LayerNorm and the layer weights do not (the family's stack says for its own). */
 const DECAYED = /\.(wqkv|wo|w1|w2|w)$/;
 
 /** Starting values of the head's own parameters (the layers start from the checkpoint). */
@@ -140,9 +140,12 @@ export async function train(sources: FeatureSources, t: FoldTask, hidden: Hidden
     const stats = pooledStats(head, sources.train, t.trainIdx, frozen);
     const model = new FinetuneModel(spec(true), trainSess, inferSess, stats, (name, n) => Float32Array.from(pretrained.get(name) ?? initParam(name, n, backbone.hiddenSize, t.seed)));
     // the pretrained layers train slowly (layer-wise decayed downwards), the new head fast
+    const stackShapes = new Map(stack.params(k));
     const groups: ParamGroup[] = model.names.map((name) => {
       const layer = /^l(\d+)\./.exec(name);
-      return { lr: layer ? o.lr * o.llrd ** (k - 1 - Number(layer[1])) : o.headLr, decay: DECAYED.test(name) ? o.weightDecay : 0 };
+      const inStack = stackShapes.has(name);
+      const decays = inStack ? (stack.decays?.(name) ?? stackShapes.get(name)!.length === 2) : DECAYED.test(name);
+      return { lr: layer ? o.lr * o.llrd ** (k - 1 - Number(layer[1])) : inStack ? o.lr : o.headLr, decay: decays ? o.weightDecay : 0 };
     });
     const { target, toOutput } = modelTargets(t);
     const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);

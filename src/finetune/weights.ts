@@ -20,8 +20,8 @@ export function loadTopLayers(modelDir: string, k: number): { cfg: EncoderConfig
   if (k > cfg.numLayers) throw new UserError(`"finetune.topLayers" ${k} exceeds the model's ${cfg.numLayers} layers`);
   const first = cfg.numLayers - k;
   const stack = family.trainable(cfg);
-  // the word embeddings too: they locate the checkpoint's name prefix
-  const keep = (name: string): boolean => family.prefixes.concat("").some((p) => name.startsWith(p) && (stack.reads(name.slice(p.length), first) || name.slice(p.length) === family.wordEmbeddings));
+  // only the tensors the stack reads, under any of the family's prefixes (or none)
+  const keep = (name: string): boolean => family.prefixes.concat("").some((p) => name.startsWith(p) && stack.reads(name.slice(p.length), first));
   const { get } = encoderTensors(family, readSafetensors(file, keep), file);
   return { cfg, stack, params: stack.pretrained(get, first, k) };
 }

@@ -165,6 +165,7 @@ export function bertLikeStack(d: LayerDims): TrainableStack {
   const layerOf = (name: string): number => Number(/^encoder\.layer\.(\d+)\./.exec(name)?.[1] ?? -1);
   return {
     params: (k) => Array.from({ length: k }, (_, l) => layerParams(l, d)).flat(),
+    decays: (name) => /\.(wqkv|wo|w1|w2)$/.test(name),
     reads: (name, first) => layerOf(name) >= first,
     pretrained(get, first, k) {
       const params = new Map<string, Float32Array>();
