@@ -92,9 +92,9 @@ describe("DeBERTa-v3 fine-tuned layers: gradients against finite differences of 
       const params = new Map<string, Float64Array>();
       for (const [name, dims] of shapes) {
         const n = dims.reduce((a, b) => a * b, 1);
-        const isGain = /(ln\dg|relg)$/.test(name), isBias = /\.(b\w*|ln\db|relb)$/.test(name);
+        const isGain = /(ln\dg|rel\.g)$/.test(name), isBias = /\.(b\w*|ln\db)$/.test(name);
         const fan = dims.length === 2 ? dims[0] : 1;
-        params.set(name, Float64Array.from({ length: n }, () => f32exact(isGain ? 1 + 0.2 * rnd() : isBias ? 0.1 * rnd() : name.endsWith("rel") ? rnd() : rnd() / Math.sqrt(fan))));
+        params.set(name, Float64Array.from({ length: n }, () => f32exact(isGain ? 1 + 0.2 * rnd() : isBias ? 0.1 * rnd() : name === "rel.emb" ? rnd() : rnd() / Math.sqrt(fan))));
       }
       const mask = Float64Array.from({ length: B * T }, (_, i) => (i % T < LENGTHS[Math.floor(i / T)] ? 1 : 0));
       const x = Float64Array.from({ length: B * T * H }, () => f32exact(rnd()));

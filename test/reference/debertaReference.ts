@@ -4,7 +4,7 @@
  * c2p and p2c, the relative embeddings' LayerNorm) — no ONNX, no code shared with src/. Used to
  * prove the fine-tuned heads' hand-written DeBERTa backward pass by finite differences.
  * Parameters use the stack's layout: l{l}.wqkv [H,3H] (x·W), l{l}.wpq/wpk when keys are not shared,
- * l0.rel [2S,H] (+ l0.relg, l0.relb when normalised). LayerNorm and GELU are the BERT reference's.
+ * rel.emb [2S,H] (+ rel.g, rel.b when normalised). LayerNorm and GELU are the BERT reference's.
  */
 import { gelu, layerNorm } from "./finetuneReference.js";
 
@@ -97,8 +97,8 @@ function layer(s: DebertaRefSpec, p: P, l: number, x: Float64Array, mask: ArrayL
 /** Every layer's output over x [B,T,H]. */
 export function debertaStackForward(s: DebertaRefSpec, p: P, x: ArrayLike<number>, mask: ArrayLike<number>, B: number, T: number): Float64Array[] {
   const S2 = 2 * span(s);
-  const rel = Float64Array.from(get(p, "l0.rel")).slice(0, S2 * s.H);
-  const R = s.normRel ? layerNorm(rel, S2, s.H, get(p, "l0.relg"), get(p, "l0.relb"), s.eps) : rel;
+  const rel = Float64Array.from(get(p, "rel.emb")).slice(0, S2 * s.H);
+  const R = s.normRel ? layerNorm(rel, S2, s.H, get(p, "rel.g"), get(p, "rel.b"), s.eps) : rel;
   const outs: Float64Array[] = [];
   let h: Float64Array = Float64Array.from(x);
   for (let l = 0; l < s.layers; l++) outs.push((h = layer(s, p, l, h, mask, B, T, R)));

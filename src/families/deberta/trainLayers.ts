@@ -8,7 +8,7 @@
  *   P = softmax(Σ, padding keys replaced by −1e9); a = LN1(P·v·Wo + bo + x); out = LN2(GELU(a·W1 + b1)·W2 + b2 + a)
  *
  * The relative embeddings and their LayerNorm belong to the whole encoder in the checkpoint; the
- * stack trains its own copy (`l0.rel`, `l0.relg`, `l0.relb`, at the bottom layer's rate), shared by
+ * stack trains its own copy (`rel.emb`, `rel.g`, `rel.b`, at the layers' base rate), shared by
  * its k layers, while the frozen layers below keep the checkpoint's. The backward pass of the
  * relative gathers scatters with ScatterElements(reduction "add") over the [T,T] row map.
  */
@@ -45,7 +45,7 @@ function layerParams(l: number, d: Dims): [string, number[]][] {
 }
 
 function sharedParams(d: Dims): [string, number[]][] {
-  return [["l0.rel", [d.S2, d.H]], ...(d.s.normRelEmbeddings ? ([["l0.relg", [d.H]], ["l0.relb", [d.H]]] as [string, number[]][]) : [])];
+  return [["rel.emb", [d.S2, d.H]], ...(d.s.normRelEmbeddings ? ([["rel.g", [d.H]], ["rel.b", [d.H]]] as [string, number[]][]) : [])];
 }
 
 /** Per-T constants: the row map ρ [T,T], and flat indices into [T·2S] for the c2p (by i) and p2c (by j) gathers. */
@@ -196,18 +196,18 @@ export function debertaStack(cfg: EncoderConfig): TrainableStack {
     pretrained(get, first, k) {
       const params = new Map<string, Float32Array>();
       for (let l = 0; l < k; l++) pretrainedDebertaLayer(get, d, first, l, params);
-      params.set("l0.rel", get("encoder.rel_embeddings.weight").data.slice(0, d.S2 * H));
+      params.set("rel.emb", get("encoder.rel_embeddings.weight").data.slice(0, d.S2 * H));
       if (s.normRelEmbeddings) {
-        params.set("l0.relg", get("encoder.LayerNorm.weight").data);
-        params.set("l0.relb", get("encoder.LayerNorm.bias").data);
+        params.set("rel.g", get("encoder.LayerNorm.weight").data);
+        params.set("rel.b", get("encoder.LayerNorm.bias").data);
       }
       return params;
     },
     forward(o, x0, k) {
       const g = o.g;
       const maps = relativeMaps(o, d, x0);
-      const rel = g.op("Unsqueeze", [`l0.rel`, g.intList([0])]);
-      const ln = s.normRelEmbeddings ? o.layerNorm(rel, "l0.relg", "l0.relb") : undefined;
+      const rel = g.op("Unsqueeze", [`rel.emb`, g.intList([0])]);
+      const ln = s.normRelEmbeddings ? o.layerNorm(rel, "rel.g", "rel.b") : undefined;
       const sh: Shared = { R: ln ? ln.y : rel, maps };
       const caches: Cache[] = [];
       const outputs: string[] = [];
@@ -226,8 +226,8 @@ export function debertaStack(cfg: EncoderConfig): TrainableStack {
           if (l > 0) dy = dOut[l - 1] ? g.op("Add", [dx, dOut[l - 1]!]) : dx;
         }
         const dRsum = dR.length === 0 ? g.op("Mul", [sh.R, g.scalar(0)]) : dR.reduce((a, b) => g.op("Add", [a, b]));
-        const dRel = ln ? o.layerNormBack(dRsum, ln.xhat, ln.rstd, "l0.relg", "grad.l0.relg", "grad.l0.relb") : dRsum;
-        g.op("Squeeze", [dRel, g.intList([0])], {}, "grad.l0.rel");
+        const dRel = ln ? o.layerNormBack(dRsum, ln.xhat, ln.rstd, "rel.g", "grad.rel.g", "grad.rel.b") : dRsum;
+        g.op("Squeeze", [dRel, g.intList([0])], {}, "grad.rel.emb");
       };
       return { outputs, backward };
     },
