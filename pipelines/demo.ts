@@ -8,13 +8,14 @@ import { lockRunDir } from "../src/util/lock.js";
 import { writeReport } from "../src/report/run.js";
 import { PROJECT_ROOT } from "../src/config.js";
 import { queueUrl } from "../src/queue/connection.js";
+import { withQueue } from "../src/queue/runners.js";
 
 main(async () => {
   if (!process.argv.includes("--config")) process.argv.push("--config", join(PROJECT_ROOT, "ensemble.config.json"));
   const { cfg, argv } = await parseCommand("demo", "features → oof → blend → submission on the bundled UCI sentiment competition: the five pooling heads, their fine-tuned twins (one layer, two epochs: README \"The demo\") and tfidf.");
   await lockRunDir(cfg.out, { wait: argv.wait === true });
   const t0 = performance.now();
-  const b = await runBlend(cfg, undefined, { queue: queueUrl(argv.queue) });
+  const b = await withQueue(queueUrl(argv.queue), cfg, (run) => runBlend(cfg, undefined, run));
   const p = b.oof.prepared;
   const lines = [oofTable(b.oof), "", blendTable(b), ""];
   const hidden = holdoutScore(cfg, p.targets, p.test.ids, b.chosen.test);

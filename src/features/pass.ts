@@ -36,8 +36,11 @@ export interface FeaturePassOptions {
   /** Called after each finished chunk; tests use it to kill mid-run. */
   onChunk?: (chunksDone: number) => void;
   /** Computes the missing chunks elsewhere before the pass looks for them (without it, all are computed here). */
-  chunkRunner?: (plan: ChunkPlan) => Promise<void>;
+  chunkRunner?: ChunkRunner;
 }
+
+/** Has a split's missing chunks computed into its work folder (the queue's workers: src/queue/runners.ts). */
+export type ChunkRunner = (plan: ChunkPlan) => Promise<void>;
 
 export interface SplitResult {
   split: string;

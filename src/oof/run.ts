@@ -16,10 +16,7 @@ import { codeFingerprint, entry, modelOptions, priorSeconds, problemSize } from 
 import type { FoldResult, Json } from "../heads/types.js";
 import { runPool, type PoolJob } from "../util/workerPool.js";
 import { foldTask, jobDone, jobFile, jobsDir, readJobResult, writeJobResult, type FoldData } from "./foldJob.js";
-import { Coordinator } from "../queue/coordinator.js";
-import { queueChunkRunner } from "../queue/features.js";
-import { foldJobData } from "../queue/foldJobs.js";
-import { writePlan } from "../queue/plan.js";
+import type { ChunkRunner } from "../features/pass.js";
 import { JobClock, type PlannedJob } from "./schedule.js";
 import { jobTrace } from "./jobTrace.js";
 import { groupFolds, stratifiedFolds } from "../validation/folds.js";
@@ -95,7 +92,7 @@ export interface OofResult {
 }
 
 /** A fold job waiting to run. */
-type Job = PoolJob<WorkerInput> & PlannedJob & { fold: number };
+export type Job = PoolJob<WorkerInput> & PlannedJob & { fold: number };
 
 /**
  * A job's id: model, fold, and a key of what its result depends on — the features, targets and
@@ -111,31 +108,20 @@ function jobIds(cfg: Config, p: Prepared, fTrain: FeatureSplit, fTest: FeatureSp
   return (m, fold) => `${m}-${fold}-${keys.get(m)}`;
 }
 
-/** Where fold jobs run: this process's worker threads, or a queue's workers on other machines. */
-interface JobRunner {
+/** Where fold jobs run: this process's worker threads, or elsewhere (a queue's workers: src/queue/runners.ts). */
+export interface JobRunner {
   /** jobs that run side by side */
   slots: number;
+  /** its jobs share this process's memory: tfidf's n-grams are counted once here and handed over */
+  sharedMemory: boolean;
   run(jobs: Job[], onStart: (id: string) => void, onResult: (id: string, r: FoldResult) => void): Promise<void>;
 }
 
 function threadRunner(workers: number): JobRunner {
   return {
     slots: workers,
+    sharedMemory: true,
     run: (jobs, onStart, onResult) => runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, onResult, onStart),
-  };
-}
-
-/** The queue's workers run the jobs and write their result files; this process reads them back. */
-async function queueRunner(coordinator: Coordinator, cfg: Config, p: Prepared): Promise<JobRunner> {
-  return {
-    slots: await coordinator.slots(),
-    run: async (jobs, onStart, onResult) => {
-      if (!jobs.length) return;
-      const texts = jobs.some((j) => j.model === "tfidf") ? { train: p.train.texts, test: p.test.texts } : undefined;
-      const plan = writePlan(cfg.out, { ...foldData(p), ...(texts ? { texts } : {}) });
-      const queued = jobs.map((j) => ({ name: "fold", id: j.id, data: foldJobData(cfg.out, plan, j.id, j.input.task), done: () => jobDone(jobFile(cfg.out, j.id)) }));
-      await coordinator.run(queued, onStart, (id) => onResult(id, readJobResult(jobFile(cfg.out, id))));
-    },
   };
 }
 
@@ -204,28 +190,22 @@ function collect(cfg: Config, p: Prepared, result: (m: ModelName, fold: number) 
   return out;
 }
 
-/** Where the fold jobs run: without `queue`, in this process's worker threads. */
+/** Where the work runs: without these, the feature pass and the fold jobs run in this process. */
 export interface OofRunOptions {
-  /** redis:// or rediss:// URL of a queue whose workers run the jobs */
-  queue?: string;
+  /** computes the feature pass's missing chunks elsewhere */
+  chunkRunner?: ChunkRunner;
+  /** runs the fold jobs elsewhere */
+  jobRunner?: (p: Prepared) => Promise<JobRunner>;
 }
 
-function foldData(p: Prepared): FoldData {
+/** The targets and folds every fold job of this run reads. */
+export function foldData(p: Prepared): FoldData {
   return { task: p.targets.task, c: p.targets.c, y: p.targets.y, strata: p.targets.strata, folds: p.folds };
 }
 
 export async function runOof(cfg: Config, opts: OofRunOptions = {}): Promise<OofResult> {
   const p = prepare(cfg);
-  const coordinator = opts.queue ? await Coordinator.connect(opts.queue, cfg.out) : undefined;
-  try {
-    return await runOofWith(cfg, p, coordinator);
-  } finally {
-    await coordinator?.close();
-  }
-}
-
-async function runOofWith(cfg: Config, p: Prepared, coordinator: Coordinator | undefined): Promise<OofResult> {
-  const features = await runFeatures(cfg, coordinator ? { chunkRunner: queueChunkRunner(coordinator, cfg.out) } : {});
+  const features = await runFeatures(cfg, opts.chunkRunner ? { chunkRunner: opts.chunkRunner } : {});
   const { targets } = p;
   const K = cfg.folds.k;
   const trainDir = join(featuresDir(cfg), "train"), testDir = join(featuresDir(cfg), "test");
@@ -245,7 +225,8 @@ async function runOofWith(cfg: Config, p: Prepared, coordinator: Coordinator | u
       const task = foldTask(foldData(p), head, f, cfg.headOptions.seed * 1000 + f, { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model });
       jobs.push({ id, model: head, fold: f, family: entry(head), prior: priorSeconds(head, size, cfg.finetune), input: { trainDir, testDir, task } });
     }
-  const lexicalJobs = coordinator ? [] : jobs.filter((j) => j.model === "tfidf");
+  const runner = opts.jobRunner ? await opts.jobRunner(p) : threadRunner(cfg.headOptions.workers || availableParallelism());
+  const lexicalJobs = runner.sharedMemory ? jobs.filter((j) => j.model === "tfidf") : [];
   if (lexicalJobs.length) {
     // counted once in this thread; every job gets the same shared arrays
     const lexical = countNgrams(p, cfg);
@@ -254,7 +235,6 @@ async function runOofWith(cfg: Config, p: Prepared, coordinator: Coordinator | u
   const total = cfg.heads.length * K;
   if (results.size) info(`oof: ${results.size}/${total} fold jobs already done, resuming`);
   const t0 = performance.now();
-  const runner = coordinator ? await queueRunner(coordinator, cfg, p) : threadRunner(cfg.headOptions.workers || availableParallelism());
   await trainJobs(jobs, runner, total, results.size, (id, r) => {
     results.set(id, r);
     // a queue worker has written it already

@@ -1,12 +1,12 @@
 /** The coordinator's side of feature chunks on the queue: the missing chunks go to the workers, with a progress line. */
-import type { ChunkPlan } from "../features/pass.js";
+import type { ChunkRunner } from "../features/pass.js";
 import { Progress } from "../util/progress.js";
 import { existsSync } from "node:fs";
 import { chunkJobs } from "./chunkJobs.js";
 import type { Coordinator } from "./coordinator.js";
 
 /** A feature pass's `chunkRunner` that has the queue's workers compute the chunks into the shared run folder. */
-export function queueChunkRunner(coordinator: Coordinator, runDir: string): (plan: ChunkPlan) => Promise<void> {
+export function queueChunkRunner(coordinator: Coordinator, runDir: string): ChunkRunner {
   return async (plan) => {
     const jobs = chunkJobs(runDir, plan);
     const rows = new Map(plan.chunks.map((c) => [c.file, c.rows.length]));
