@@ -6,7 +6,7 @@
  * appends the outputs.
  */
 import { GraphBuilder, DT } from "../onnx/graphBuilder.js";
-import type { Tensor } from "./safetensors.js";
+import type { Tensor } from "../io/safetensors.js";
 import type { BuildOptions, EncoderConfig, EncoderFamily, GraphContext, GraphInputs } from "../families/types.js";
 import { encoderTensors } from "../families/weights.js";
 

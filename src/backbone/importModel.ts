@@ -9,7 +9,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { readSafetensors } from "./safetensors.js";
+import { readSafetensors } from "../io/safetensors.js";
 import { addPooledOutputs, buildEncoderGraph } from "./encoderGraph.js";
 import { EncoderTokenizer } from "./tokenizer.js";
 import { readModelConfig } from "../families/registry.js";

@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageDir } from "../util/packageDir.js";
-import { readSafetensors } from "./safetensors.js";
+import { readSafetensors } from "../io/safetensors.js";
 import { readModelConfig } from "../families/registry.js";
 import { buildEncoderGraph } from "./encoderGraph.js";
 import { sha256File, sha256 } from "../util/hash.js";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { buildImdbCompetition, imdbRows, sentimentRows } from "../data/bundled.js";
 import { importModel } from "../backbone/importModel.js";
 import { buildEncoderGraph } from "../backbone/encoderGraph.js";
-import { readSafetensors } from "../backbone/safetensors.js";
+import { readSafetensors } from "../io/safetensors.js";
 import { readModelConfig } from "../families/registry.js";
 import { Backbone } from "../backbone/backbone.js";
 import { featurePassSplit } from "../features/pass.js";

@@ -13,7 +13,7 @@ import { train, type HiddenStates } from "../finetune/train.js";
 import { openTokenizer, type EncoderTokenizer, type Encoded } from "../backbone/tokenizer.js";
 import { buildEncoderGraph } from "../backbone/encoderGraph.js";
 import { readModelConfig } from "../families/registry.js";
-import { readSafetensors } from "../backbone/safetensors.js";
+import { readSafetensors } from "../io/safetensors.js";
 import { WEIGHTS_FILE } from "../backbone/prepareModel.js";
 import { GraphBuilder, DT } from "../onnx/graphBuilder.js";
 import { OrtSession, int64, f16bits } from "../backends/ort.js";

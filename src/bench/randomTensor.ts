@@ -1,5 +1,5 @@
 /** Normal random tensors for the benchmark's synthetic checkpoints. */
-import type { Tensor } from "../backbone/safetensors.js";
+import type { Tensor } from "../io/safetensors.js";
 
 export function normalTensor(shape: number[], rnd: () => number, std: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

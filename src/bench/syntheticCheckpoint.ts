@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeSafetensors, type Tensor } from "../backbone/safetensors.js";
+import { writeSafetensors, type Tensor } from "../io/safetensors.js";
 import { locateWeights } from "../backbone/prepareModel.js";
 import { mulberry32 } from "../util/random.js";
 import { writeSyntheticDeberta } from "./syntheticDeberta.js";

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeSafetensors, type Tensor } from "../backbone/safetensors.js";
+import { writeSafetensors, type Tensor } from "../io/safetensors.js";
 import { mulberry32 } from "../util/random.js";
 import { normalTensor } from "./randomTensor.js";
 

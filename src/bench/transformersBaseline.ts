@@ -4,7 +4,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensors } from "../backbone/safetensors.js";
+import { readSafetensors } from "../io/safetensors.js";
 import { readModelConfig } from "../families/registry.js";
 import { buildEncoderGraph } from "../backbone/encoderGraph.js";
 import { locateWeights } from "../backbone/prepareModel.js";

@@ -18,7 +18,7 @@
  */
 import type { GraphBuilder } from "../onnx/graphBuilder.js";
 import type { LayerOps } from "../onnx/trainOps.js";
-import type { Tensor } from "../backbone/safetensors.js";
+import type { Tensor } from "../io/safetensors.js";
 
 /** The numbers every part of poolblend needs from a checkpoint's config.json. */
 export interface EncoderConfig {

@@ -1,6 +1,6 @@
 /** A checkpoint's tensors as a family names them: hub prefixes stripped, task heads set aside. */
 import { UserError } from "../util/errors.js";
-import type { Tensor } from "../backbone/safetensors.js";
+import type { Tensor } from "../io/safetensors.js";
 import type { EncoderFamily } from "./types.js";
 
 export interface EncoderTensors {

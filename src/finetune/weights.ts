@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensors } from "../backbone/safetensors.js";
+import { readSafetensors } from "../io/safetensors.js";
 import { WEIGHTS_FILE } from "../backbone/prepareModel.js";
 import { readModelConfig } from "../families/registry.js";
 import { encoderTensors } from "../families/weights.js";

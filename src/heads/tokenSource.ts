@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { readNpyInfo } from "../io/npy.js";
 import type { ArrayName, FeatureSplit } from "../features/store.js";
-import { halfsToFloats } from "../backbone/safetensors.js";
+import { halfsToFloats } from "../io/safetensors.js";
 
 export class TokenSource {
   private readonly fd: number;

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensors, type Tensor } from "../../src/backbone/safetensors.js";
+import { readSafetensors, type Tensor } from "../../src/io/safetensors.js";
 import { readModelConfig } from "../../src/families/registry.js";
 import { bert } from "../../src/families/bert.js";
 import type { EncoderConfig } from "../../src/families/types.js";

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { mkdtempSync, writeFileSync, copyFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readSafetensors } from "../../src/backbone/safetensors.js";
+import { readSafetensors } from "../../src/io/safetensors.js";
 import { readModelConfig } from "../../src/families/registry.js";
 import { bert } from "../../src/families/bert.js";
 import { buildEncoderGraph } from "../../src/backbone/encoderGraph.js";

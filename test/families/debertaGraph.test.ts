@@ -7,7 +7,7 @@
 import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensors } from "../../src/backbone/safetensors.js";
+import { readSafetensors } from "../../src/io/safetensors.js";
 import { readModelConfig } from "../../src/families/registry.js";
 import { buildEncoderGraph } from "../../src/backbone/encoderGraph.js";
 import { OrtSession, int64, f32 } from "../../src/backends/ort.js";

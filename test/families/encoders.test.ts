@@ -14,7 +14,7 @@ import { importModel } from "../../src/backbone/importModel.js";
 import { Backbone } from "../../src/backbone/backbone.js";
 import { EncoderTokenizer } from "../../src/backbone/tokenizer.js";
 import { buildEncoderGraph } from "../../src/backbone/encoderGraph.js";
-import { readSafetensors } from "../../src/backbone/safetensors.js";
+import { readSafetensors } from "../../src/io/safetensors.js";
 import { readModelConfig } from "../../src/families/registry.js";
 import { OrtSession, int64, f32 } from "../../src/backends/ort.js";
 import { FAMILY_FIXTURES, FIXTURES } from "./fixtures.js";

@@ -10,7 +10,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importModel } from "../../src/backbone/importModel.js";
-import { readSafetensors, type Tensor } from "../../src/backbone/safetensors.js";
+import { readSafetensors, type Tensor } from "../../src/io/safetensors.js";
 import { loadTopLayers } from "../../src/finetune/weights.js";
 import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "../../src/finetune/graph.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../../src/backends/ort.js";

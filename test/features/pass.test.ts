@@ -8,7 +8,7 @@ import { loadConfig } from "../../src/config.js";
 import { runFeatures } from "../../src/features/run.js";
 import { FeatureSplit } from "../../src/features/store.js";
 import { readCsv, writeCsv } from "../../src/io/csv.js";
-import { halfsToFloats } from "../../src/backbone/safetensors.js";
+import { halfsToFloats } from "../../src/io/safetensors.js";
 import type { Backbone, RowFeatures } from "../../src/backbone/backbone.js";
 import { maxAbsDiff } from "../helpers/numeric.js";
 

@@ -16,7 +16,7 @@ import { debertaSettings } from "../../src/families/deberta/config.js";
 import { relativePosition } from "../../src/families/deberta/relativePositions.js";
 import { readModelConfig } from "../../src/families/registry.js";
 import { encoderTensors } from "../../src/families/weights.js";
-import { readSafetensors } from "../../src/backbone/safetensors.js";
+import { readSafetensors } from "../../src/io/safetensors.js";
 import type { EncoderConfig } from "../../src/families/types.js";
 import { OrtSession, float32, f32, type Feeds } from "../../src/backends/ort.js";
 import { readNpy } from "../../src/io/npy.js";

@@ -2,7 +2,7 @@
  * An independent BERT forward pass in plain TypeScript, float64 throughout, straight from the
  * safetensors weights — no ONNX, no graph builder. Used to prove the built graph right.
  */
-import type { Tensor } from "../../src/backbone/safetensors.js";
+import type { Tensor } from "../../src/io/safetensors.js";
 import type { EncoderConfig } from "../../src/families/types.js";
 
 type M = Float64Array; // row-major [rows × cols]

@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { join } from "node:path";
-import { halfToFloat, readSafetensors, type Tensor } from "../../src/backbone/safetensors.js";
+import { halfToFloat, readSafetensors, type Tensor } from "../../src/io/safetensors.js";
 import { readModelConfig } from "../../src/families/registry.js";
 import { bert } from "../../src/families/bert.js";
 import type { EncoderConfig } from "../../src/families/types.js";

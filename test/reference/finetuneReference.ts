@@ -5,7 +5,7 @@
  * throughout, so that central finite differences of `referenceLoss` can prove the hand-written
  * backward graph. Matrices are row-major and multiply as x·W.
  */
-import type { Tensor } from "../../src/backbone/safetensors.js";
+import type { Tensor } from "../../src/io/safetensors.js";
 
 export type FinetuneTask = "binary" | "multiclass" | "regression";
 export type FinetunePooling = "mean" | "max" | "min" | "attention" | "weightedLayer";

@@ -5,7 +5,7 @@
  * DynamicQuantizeMatMul), which ORT's online optimiser does not produce from the plain pattern.
  */
 import { DT } from "../../onnx/graphBuilder.js";
-import type { Tensor } from "../../backbone/safetensors.js";
+import type { Tensor } from "../../io/safetensors.js";
 import type { EncoderInputs, GraphContext } from "../types.js";
 
 const FLT_LOWEST = -3.4028234663852886e38;

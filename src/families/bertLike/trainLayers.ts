@@ -8,7 +8,7 @@
  *   a = LN1(P·v·Wo + bo + x);  out = LN2(GELU(a·W1 + b1)·W2 + b2 + a)   (exact erf GELU)
  */
 import type { LayerDims, LayerOps } from "../../onnx/trainOps.js";
-import type { Tensor } from "../../backbone/safetensors.js";
+import type { Tensor } from "../../io/safetensors.js";
 import type { TrainableStack } from "../types.js";
 
 /** Parameter names of layer l, in input order, with their shapes. */

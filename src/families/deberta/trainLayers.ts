@@ -14,7 +14,7 @@
  */
 import { DT } from "../../onnx/graphBuilder.js";
 import type { LayerOps } from "../../onnx/trainOps.js";
-import type { Tensor } from "../../backbone/safetensors.js";
+import type { Tensor } from "../../io/safetensors.js";
 import type { EncoderConfig, TrainableStack } from "../types.js";
 import { debertaSettings, type DebertaSettings } from "./config.js";
 import { relativeRowTable } from "./relativePositions.js";
