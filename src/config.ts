@@ -6,12 +6,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "./util/errors.js";
-import { FINETUNED_NAMES, HEAD_NAMES, type FinetunedName, type HeadName } from "./heads/names.js";
+import { FINETUNED_NAMES, HEAD_NAMES, type FinetunedName, type HeadName, type Task } from "./models/names.js";
 import { parseTfidfOptions, type TfidfOptions } from "./lexical/options.js";
 
-export type Task = "binary" | "multiclass" | "regression";
 export type MetricName = "auc" | "logloss" | "accuracy" | "rmse" | "mcrmse";
-export { FINETUNED_NAMES, HEAD_NAMES, finetunedHead, type FinetunedName, type HeadName } from "./heads/names.js";
+export { FINETUNED_NAMES, HEAD_NAMES, finetunedHead, type FinetunedName, type HeadName, type Task } from "./models/names.js";
 
 /** Everything `heads` may list: the frozen pooling heads, their fine-tuned twins, and the lexical model. */
 export type ModelName = HeadName | FinetunedName | "tfidf";

@@ -6,7 +6,7 @@
 import type { Task } from "../config.js";
 import { cholesky, cholSolve, lbfgs } from "../util/linalg.js";
 import { gram, objective } from "./linearGraph.js";
-import { stratifiedFolds } from "../validation/folds.js";
+import { stratifiedFolds } from "../folds/kfold.js";
 import { permuteRows, takeRows } from "../util/rows.js";
 
 export interface Standardizer {

@@ -5,7 +5,7 @@
  */
 import type { Task } from "../config.js";
 import { mulberry32, shuffled } from "../util/random.js";
-import { stratifiedFolds } from "../validation/folds.js";
+import { stratifiedFolds } from "../folds/kfold.js";
 import { link } from "./linear.js";
 import { targetScale } from "./pooledLinear.js";
 import type { FoldTask } from "./types.js";
