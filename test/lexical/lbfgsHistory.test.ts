@@ -4,7 +4,7 @@
  * buffer, the fused sweeps, the curvature check and the L2 shift must all give the same direction.
  */
 import { describe, it, expect } from "vitest";
-import { LbfgsHistory, historySize } from "../../src/lexical/lbfgs.js";
+import { LbfgsHistory, historySize } from "../../src/optim/lbfgs.js";
 import { mulberry32 } from "../../src/util/random.js";
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
