@@ -2,7 +2,7 @@
 // constant at a time in the folders below and counts a mutant as killed when a test fails on it.
 // README "Tests" says how to run one folder.
 export default {
-  mutate: ["src/validation/**/*.ts", "src/ensemble/**/*.ts", "src/lexical/**/*.ts", "src/finetune/**/*.ts"],
+  mutate: ["src/validation/**/*.ts", "src/folds/**/*.ts", "src/ensemble/**/*.ts", "src/lexical/**/*.ts", "src/optim/**/*.ts", "src/finetune/**/*.ts"],
   testRunner: "vitest",
   plugins: [import.meta.resolve("@stryker-mutator/vitest-runner")],
   vitest: { configFile: "vitest.mutation.config.ts", related: true },

@@ -6,12 +6,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "./util/errors.js";
-import { FINETUNED_NAMES, HEAD_NAMES, type FinetunedName, type HeadName } from "./heads/names.js";
+import { FINETUNED_NAMES, HEAD_NAMES, type FinetunedName, type HeadName, type Task } from "./models/names.js";
 import { parseTfidfOptions, type TfidfOptions } from "./lexical/options.js";
 
-export type Task = "binary" | "multiclass" | "regression";
 export type MetricName = "auc" | "logloss" | "accuracy" | "rmse" | "mcrmse";
-export { FINETUNED_NAMES, HEAD_NAMES, finetunedHead, type FinetunedName, type HeadName } from "./heads/names.js";
+export { FINETUNED_NAMES, HEAD_NAMES, finetunedHead, type FinetunedName, type HeadName, type Task } from "./models/names.js";
 
 /** Everything `heads` may list: the frozen pooling heads, their fine-tuned twins, and the lexical model. */
 export type ModelName = HeadName | FinetunedName | "tfidf";
@@ -117,8 +116,18 @@ export function loadConfig(file: string, overrides: Json = {}): Config {
   return resolveConfig(deepMerge(deepMerge(DEFAULTS, raw), overrides), file);
 }
 
-/** Validates a merged raw config; errors name the config file and the key. */
-export function resolveConfig(c: Json, file: string): Config {
+/** The value checks of one config file: each returns the valid value or throws a UserError naming the file and key. */
+interface Checks {
+  bad: (key: string, what: string) => never;
+  str: (v: unknown, key: string) => string;
+  num: (v: unknown, key: string, min: number, int?: boolean) => number;
+  /** a number in [0, 1] */
+  frac: (v: unknown, key: string) => number;
+  strList: (v: unknown, key: string) => string[];
+  oneOf: <T extends string>(v: unknown, key: string, allowed: readonly T[]) => T;
+}
+
+function checks(file: string): Checks {
   const bad = (key: string, what: string): never => {
     throw new UserError(`${file}: "${key}" ${what}`);
   };
@@ -135,7 +144,35 @@ export function resolveConfig(c: Json, file: string): Config {
   };
   const oneOf = <T extends string>(v: unknown, key: string, allowed: readonly T[]): T =>
     allowed.includes(v as T) ? (v as T) : bad(key, `must be one of ${allowed.join(", ")} (got ${JSON.stringify(v)})`);
+  const frac = (v: unknown, key: string): number => {
+    const x = num(v, key, 0, false);
+    return x <= 1 ? x : bad(key, "must be between 0 and 1");
+  };
+  return { bad, str, num, frac, strList, oneOf };
+}
 
+/** The `finetune` block, key by key. */
+function finetuneOptions(ft: Json, k: Checks): FinetuneOptions {
+  const { num, frac } = k;
+  return {
+    topLayers: num(ft.topLayers, "finetune.topLayers", 1),
+    epochs: num(ft.epochs, "finetune.epochs", 1),
+    lr: num(ft.lr, "finetune.lr", 0, false),
+    headLr: num(ft.headLr, "finetune.headLr", 0, false),
+    batchTokens: num(ft.batchTokens, "finetune.batchTokens", 16),
+    batchRows: num(ft.batchRows, "finetune.batchRows", 1),
+    warmup: frac(ft.warmup, "finetune.warmup"),
+    weightDecay: num(ft.weightDecay, "finetune.weightDecay", 0, false),
+    clip: num(ft.clip, "finetune.clip", 0, false),
+    llrd: frac(ft.llrd, "finetune.llrd"),
+    patience: num(ft.patience, "finetune.patience", 1),
+  };
+}
+
+/** Validates a merged raw config; errors name the config file and the key. */
+export function resolveConfig(c: Json, file: string): Config {
+  const k = checks(file);
+  const { bad, str, num, strList, oneOf } = k;
   const baseDir = dirname(resolve(file));
   const name = str(c.name, "name");
   if (!/^[A-Za-z0-9._-]+$/.test(name)) bad("name", "may hold only letters, digits, '.', '_' and '-'");
@@ -152,10 +189,6 @@ export function resolveConfig(c: Json, file: string): Config {
   const wl = isObj(ho.weightedLayer) ? ho.weightedLayer : {};
   const blend = isObj(c.blend) ? c.blend : bad("blend", "must be an object");
   const ft = isObj(c.finetune) ? c.finetune : bad("finetune", "must be an object");
-  const frac = (v: unknown, key: string): number => {
-    const x = num(v, key, 0, false);
-    return x <= 1 ? x : bad(key, "must be between 0 and 1");
-  };
   const resolvePath = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
   const modelRel = str(bb.model, "backbone.model");
   const modelDir = existsSync(resolvePath(modelRel)) || isAbsolute(modelRel) ? resolvePath(modelRel) : join(PROJECT_ROOT, modelRel);
@@ -180,19 +213,7 @@ export function resolveConfig(c: Json, file: string): Config {
       workers: num(ho.workers ?? 0, "headOptions.workers", 0),
       seed: num(ho.seed ?? 42, "headOptions.seed", 0),
     },
-    finetune: {
-      topLayers: num(ft.topLayers, "finetune.topLayers", 1),
-      epochs: num(ft.epochs, "finetune.epochs", 1),
-      lr: num(ft.lr, "finetune.lr", 0, false),
-      headLr: num(ft.headLr, "finetune.headLr", 0, false),
-      batchTokens: num(ft.batchTokens, "finetune.batchTokens", 16),
-      batchRows: num(ft.batchRows, "finetune.batchRows", 1),
-      warmup: frac(ft.warmup, "finetune.warmup"),
-      weightDecay: num(ft.weightDecay, "finetune.weightDecay", 0, false),
-      clip: num(ft.clip, "finetune.clip", 0, false),
-      llrd: frac(ft.llrd, "finetune.llrd"),
-      patience: num(ft.patience, "finetune.patience", 1),
-    },
+    finetune: finetuneOptions(ft, k),
     blend: { method: oneOf(blend.method, "blend.method", ["auto", ...BLEND_METHODS] as const), rounds: num(blend.rounds ?? 100, "blend.rounds", 1), bags: num(blend.bags ?? 0, "blend.bags", 0) },
     out: resolvePath(typeof c.out === "string" && c.out ? c.out : join("runs", name)),
     submission: resolvePath(typeof c.submission === "string" && c.submission ? c.submission : join("submissions", `${name}.csv`)),

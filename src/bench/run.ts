@@ -78,42 +78,10 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   const tjs = await runTransformersJs(tjsRoot, texts, o.threads);
   const split = FeatureSplit.open(join(cfg.out, "features", "train"));
   const mean = split.load("mean").data as Float32Array;
-  const off = split.offsets();
   const H0 = split.manifest.hiddenSize;
-  // transformers.js 4.3 cuts truncated texts without keeping the final [SEP], so only texts that
-  // fit in maxLength are comparable token for token
-  let maxDiff = 0, compared = 0;
-  for (let r = 0; r < split.rows; r++) {
-    if (off[r + 1] - off[r] >= o.maxLength) continue;
-    compared++;
-    for (let j = 0; j < H0; j++) maxDiff = Math.max(maxDiff, Math.abs(mean[r * H0 + j] - tjs.embeddings[r * H0 + j]));
-  }
+  const { maxDiff, compared } = meanDifference(split, mean, tjs.embeddings, H0, o.maxLength);
 
-  // the optional lossy variant, same texts, fresh pass
-  const int8Dir = join(PROJECT_ROOT, "models/minilm-l6-int8");
-  let int8: { seconds: number; tokensPerSecond: number; meanCosineToFp32: number } | null = null;
-  if (existsSync(join(int8Dir, "model.onnx"))) {
-    info("bench: poolblend feature pass with the int8 variant");
-    const b8 = await Backbone.load(int8Dir, o.maxLength, o.threads);
-    const dir8 = join(o.workDir, "int8");
-    rmSync(dir8, { recursive: true, force: true });
-    const r8 = await featurePassSplit({ name: "train", ids: texts.map((_, i) => String(i)), texts: texts.map((t) => [t]) }, { backbone: b8, featuresDir: dir8, textColumns: ["text"], batchTokens: 2048 });
-    const m8 = FeatureSplit.open(join(dir8, "train")).load("mean").data as Float32Array;
-    let cos = 0;
-    for (let r = 0; r < split.rows; r++) {
-      let ab = 0, aa = 0, bb = 0;
-      for (let j = 0; j < H0; j++) {
-        const a = mean[r * H0 + j], b = m8[r * H0 + j];
-        ab += a * b;
-        aa += a * a;
-        bb += b * b;
-      }
-      cos += ab / Math.sqrt(aa * bb) / split.rows;
-    }
-    int8 = { seconds: r8.seconds, tokensPerSecond: r8.tokens / r8.seconds, meanCosineToFp32: cos };
-    await b8.release();
-    rmSync(dir8, { recursive: true, force: true });
-  }
+  const int8 = await int8Variant(o, texts, mean, split.rows, H0);
 
   info("bench: heads (5 folds each) and blend");
   const oof = await runOof(cfg);
@@ -129,21 +97,7 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   info(`bench: tfidf vs scikit-learn on ${o.tfidfRows} IMDB reviews (same options, folds and grid)`);
   const tfidf = await runTfidfBench({ rows: o.tfidfRows, workDir: join(o.workDir, "tfidf") });
 
-  const backbone = await Backbone.load(cfg.backbone.model, o.maxLength, o.threads);
-  const all = imdbRows();
-  const byRows: { rows: number; seconds: number; tokens: number }[] = [];
-  for (const n of o.scaleRows) {
-    info(`bench: scaling, ${n} rows`);
-    byRows.push({ rows: n, ...(await passTime(backbone, all.slice(0, n).map((r) => r.text), join(o.workDir, "scale"))) });
-  }
-  await backbone.release();
-  const byLength: { maxLength: number; seconds: number; tokens: number }[] = [];
-  for (const L of o.scaleLengths) {
-    info(`bench: scaling, maxLength ${L}`);
-    const b = await Backbone.load(cfg.backbone.model, L, o.threads);
-    byLength.push({ maxLength: L, ...(await passTime(b, all.slice(0, o.scaleLengthRows).map((r) => r.text), join(o.workDir, "scale"))) });
-    await b.release();
-  }
+  const { byRows, byLength } = await scaling(o, cfg.backbone.model);
 
   const H = feats.backbone.hiddenSize, L = feats.backbone.numLayers;
   const f = flopsPerToken(H, L, tokens / o.rows);
@@ -169,6 +123,68 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   mkdirSync(join(o.out, ".."), { recursive: true });
   writeFileSync(o.out, JSON.stringify(results, null, 2) + "\n");
   return results;
+}
+
+/** The optional lossy variant (models/minilm-l6-int8), same texts, fresh pass: its speed and mean cosine to the fp32 mean-pooled vectors; null when not prepared. */
+async function int8Variant(o: BenchOptions, texts: string[], mean: Float32Array, rows: number, H0: number): Promise<{ seconds: number; tokensPerSecond: number; meanCosineToFp32: number } | null> {
+  const int8Dir = join(PROJECT_ROOT, "models/minilm-l6-int8");
+  if (!existsSync(join(int8Dir, "model.onnx"))) return null;
+  info("bench: poolblend feature pass with the int8 variant");
+  const b8 = await Backbone.load(int8Dir, o.maxLength, o.threads);
+  const dir8 = join(o.workDir, "int8");
+  rmSync(dir8, { recursive: true, force: true });
+  const r8 = await featurePassSplit({ name: "train", ids: texts.map((_, i) => String(i)), texts: texts.map((t) => [t]) }, { backbone: b8, featuresDir: dir8, textColumns: ["text"], batchTokens: 2048 });
+  const m8 = FeatureSplit.open(join(dir8, "train")).load("mean").data as Float32Array;
+  let cos = 0;
+  for (let r = 0; r < rows; r++) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let j = 0; j < H0; j++) {
+      const a = mean[r * H0 + j], b = m8[r * H0 + j];
+      ab += a * b;
+      aa += a * a;
+      bb += b * b;
+    }
+    cos += ab / Math.sqrt(aa * bb) / rows;
+  }
+  await b8.release();
+  rmSync(dir8, { recursive: true, force: true });
+  return { seconds: r8.seconds, tokensPerSecond: r8.tokens / r8.seconds, meanCosineToFp32: cos };
+}
+
+/**
+ * Largest absolute difference of the mean-pooled vectors to transformers.js's. transformers.js 4.3
+ * cuts truncated texts without keeping the final [SEP], so only texts that fit in maxLength are
+ * comparable token for token.
+ */
+function meanDifference(split: FeatureSplit, mean: Float32Array, theirs: Float32Array, H0: number, maxLength: number): { maxDiff: number; compared: number } {
+  const off = split.offsets();
+  let maxDiff = 0, compared = 0;
+  for (let r = 0; r < split.rows; r++) {
+    if (off[r + 1] - off[r] >= maxLength) continue;
+    compared++;
+    for (let j = 0; j < H0; j++) maxDiff = Math.max(maxDiff, Math.abs(mean[r * H0 + j] - theirs[r * H0 + j]));
+  }
+  return { maxDiff, compared };
+}
+
+/** Feature-pass time as rows grow (at the bench's maxLength) and as maxLength grows (on scaleLengthRows rows). */
+async function scaling(o: BenchOptions, model: string): Promise<{ byRows: { rows: number; seconds: number; tokens: number }[]; byLength: { maxLength: number; seconds: number; tokens: number }[] }> {
+  const backbone = await Backbone.load(model, o.maxLength, o.threads);
+  const all = imdbRows();
+  const byRows: { rows: number; seconds: number; tokens: number }[] = [];
+  for (const n of o.scaleRows) {
+    info(`bench: scaling, ${n} rows`);
+    byRows.push({ rows: n, ...(await passTime(backbone, all.slice(0, n).map((r) => r.text), join(o.workDir, "scale"))) });
+  }
+  await backbone.release();
+  const byLength: { maxLength: number; seconds: number; tokens: number }[] = [];
+  for (const L of o.scaleLengths) {
+    info(`bench: scaling, maxLength ${L}`);
+    const b = await Backbone.load(model, L, o.threads);
+    byLength.push({ maxLength: L, ...(await passTime(b, all.slice(0, o.scaleLengthRows).map((r) => r.text), join(o.workDir, "scale"))) });
+    await b.release();
+  }
+  return { byRows, byLength };
 }
 
 /** The printed table. */

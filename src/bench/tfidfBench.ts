@@ -14,7 +14,7 @@ import type { FoldTask } from "../heads/types.js";
 import { buildCorpus, corpusBytes, train } from "../lexical/model.js";
 import { TFIDF_DEFAULTS, type TfidfOptions } from "../lexical/options.js";
 import { rowsWhere } from "../util/rows.js";
-import { stratifiedFolds } from "../validation/folds.js";
+import { stratifiedFolds } from "../folds/kfold.js";
 import { auc } from "../validation/metrics.js";
 import { peakRssMB } from "../util/peakRss.js";
 

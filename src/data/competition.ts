@@ -1,5 +1,5 @@
 /**
- * A Kaggle competition folder (contract section 1): train.csv, test.csv, sample_submission.csv.
+ * A Kaggle competition folder (README "Your competition"): train.csv, test.csv, sample_submission.csv.
  * Everything is validated before any long work starts, so bad input costs nothing.
  */
 import { join } from "node:path";

@@ -3,7 +3,8 @@
  * squares for rmse/mcrmse (per target), a softmax-parametrised L-BFGS for logloss, coordinate
  * search for auc/accuracy.
  */
-import { cholesky, cholSolve, lbfgs } from "../util/linalg.js";
+import { cholesky, cholSolve } from "../util/linalg.js";
+import { lbfgs } from "../optim/lbfgs.js";
 import { better, score } from "../validation/metrics.js";
 import { linearBlend, weightedSum, type BlendContext, type BlendModel } from "./types.js";
 

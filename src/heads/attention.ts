@@ -8,7 +8,11 @@
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
 import { OrtSession, float16, float32, f32 } from "../backends/ort.js";
 import { buildAttentionGraph, LN_EPS, PARAM_NAMES } from "./attentionGraph.js";
-import { carveValidation, modelTargets, shuffledLengthBatches, targetMatrix, trainAdam, uniformInit, type GradModel } from "./sgd.js";
+import { trainAdam, type GradModel } from "./adam.js";
+import { shuffledLengthBatches } from "./batches.js";
+import { carveValidation } from "./earlyStopping.js";
+import { modelTargets, targetMatrix } from "./modelTargets.js";
+import { uniformInit } from "../util/random.js";
 import { TokenSource, tokenStats } from "./tokenSource.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
 

@@ -3,10 +3,9 @@
  * and a few rows at a time with positioned reads: at 49,000 rows the whole array is 527 MB, of
  * which the weighted-layer heads need three layers.
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { FeatureSplit } from "../features/store.js";
-import { readNpyInfo } from "../io/npy.js";
+import { NpyReader } from "../io/npy.js";
 
 /** Rows at a time when streaming a per-row array. */
 const CHUNK = 1024;
@@ -53,15 +52,12 @@ export function standardisedLayers(split: FeatureSplit, array: "layers_cls" | "l
 
 /** The cached [CLS] / mean vectors of layers from..from+count−1 of given rows, [rows × count × H], read per batch. */
 export class LayerRows {
-  private readonly fd: number;
-  private readonly dataOffset: number;
+  private readonly npy: NpyReader;
   private readonly H: number;
   private readonly L1: number;
 
   constructor(split: FeatureSplit, array: "layers_cls" | "layers_mean", private readonly from: number, readonly count: number) {
-    const file = join(split.dir, `${array}.npy`);
-    this.fd = openSync(file, "r");
-    this.dataOffset = readNpyInfo(this.fd, file).dataOffset;
+    this.npy = new NpyReader(join(split.dir, `${array}.npy`));
     this.H = split.manifest.hiddenSize;
     this.L1 = split.manifest.numLayers + 1;
   }
@@ -70,11 +66,11 @@ export class LayerRows {
     const { H, L1, count } = this;
     const out = new Float32Array(rows.length * count * H);
     const bytes = Buffer.from(out.buffer);
-    for (let i = 0; i < rows.length; i++) readSync(this.fd, bytes, i * count * H * 4, count * H * 4, this.dataOffset + (rows[i] * L1 + this.from) * H * 4);
+    for (let i = 0; i < rows.length; i++) this.npy.readInto(bytes, i * count * H * 4, (rows[i] * L1 + this.from) * H, count * H);
     return out;
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.npy.close();
   }
 }

@@ -4,9 +4,11 @@
  * inner cross-validation on the training rows only.
  */
 import type { Task } from "../config.js";
-import { cholesky, cholSolve, lbfgs } from "../util/linalg.js";
+import { cholesky, cholSolve } from "../util/linalg.js";
+import { lbfgs } from "../optim/lbfgs.js";
+import { sigmoid, softmaxRows } from "../optim/links.js";
 import { gram, objective } from "./linearGraph.js";
-import { stratifiedFolds } from "../validation/folds.js";
+import { stratifiedFolds } from "../folds/kfold.js";
 import { permuteRows, takeRows } from "../util/rows.js";
 
 export interface Standardizer {
@@ -55,18 +57,7 @@ export function linearForward(m: LinearModel, Z: Float64Array, n: number): Float
 /** In place: logits → probabilities (sigmoid for c = 1, softmax otherwise). */
 export function link(task: Task, logits: Float64Array, c: number): Float64Array {
   if (task === "regression") return logits;
-  if (c === 1) {
-    for (let i = 0; i < logits.length; i++) logits[i] = 1 / (1 + Math.exp(-logits[i]));
-    return logits;
-  }
-  for (let i = 0; i < logits.length; i += c) {
-    let mx = -Infinity;
-    for (let k = 0; k < c; k++) mx = Math.max(mx, logits[i + k]);
-    let z = 0;
-    for (let k = 0; k < c; k++) z += logits[i + k] = Math.exp(logits[i + k] - mx);
-    for (let k = 0; k < c; k++) logits[i + k] /= z;
-  }
-  return logits;
+  return c === 1 ? sigmoid(logits) : softmaxRows(logits, c);
 }
 
 /** Targets as the objective wants them: 0/1 (binary, c = 1) or one-hot rows (multiclass), [n × c]. */
@@ -95,7 +86,7 @@ export interface RowBlock {
  * Fits logistic (c = 1) or softmax regression on the union of `blocks`: mean cross-entropy +
  * λ/2‖W‖², bias unpenalised. The products run in ONNX Runtime (linearGraph.ts), block by block.
  */
-export async function fitLogistic(blocks: readonly RowBlock[], d: number, c: number, lambda: number, init?: LinearModel): Promise<LinearModel> {
+export async function fitDenseLogistic(blocks: readonly RowBlock[], d: number, c: number, lambda: number, init?: LinearModel): Promise<LinearModel> {
   const kind = c === 1 ? "binary" : "multiclass";
   const P = d * c + c;
   const N = blocks.reduce((a, b) => a + b.n, 0);
@@ -240,7 +231,7 @@ export async function tuneLinear(task: Task, Z: Float64Array, n: number, d: numb
   for (let gi = grid.length - 1; gi >= 0 && rises < 2; gi--) {
     loss[gi] = 0;
     for (let f = 0; f < innerK; f++) {
-      const m = (models[f] = await fitLogistic(trainingBlocks(ib, f, d, c), d, c, grid[gi], models[f]));
+      const m = (models[f] = await fitDenseLogistic(trainingBlocks(ib, f, d, c), d, c, grid[gi], models[f]));
       loss[gi] += logLoss(task, linearForward(m, ib.blocks[f].Z, ib.blocks[f].n), ib.targets[f], c);
     }
     if (loss[gi] < loss[best]) {
@@ -249,7 +240,7 @@ export async function tuneLinear(task: Task, Z: Float64Array, n: number, d: numb
     } else rises++;
   }
   const init = meanModel(models.map((m) => m!));
-  return { model: await fitLogistic([ib.all], d, c, grid[best], init), lambda: [grid[best]] };
+  return { model: await fitDenseLogistic([ib.all], d, c, grid[best], init), lambda: [grid[best]] };
 }
 
 async function tuneRidge(ib: InnerBlocks, d: number, c: number): Promise<{ model: LinearModel; lambda: number[] }> {

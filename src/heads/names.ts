@@ -1,13 +1,2 @@
-/** The pooling heads' names, and the fine-tuned twin of each (`<head>-ft`). */
-export type HeadName = "mean" | "max" | "min" | "weightedLayer" | "attention";
-/** A pooling head trained together with the top transformer layers over the cached hidden state below them. */
-export type FinetunedName = `${HeadName}-ft`;
-
-export const HEAD_NAMES: readonly HeadName[] = ["mean", "max", "min", "weightedLayer", "attention"];
-export const FINETUNED_NAMES: readonly FinetunedName[] = HEAD_NAMES.map((h) => `${h}-ft` as const);
-
-/** The frozen head a fine-tuned model trains (`mean-ft` → `mean`), or undefined for any other model. */
-export function finetunedHead(model: string): HeadName | undefined {
-  const head = model.endsWith("-ft") ? model.slice(0, -3) : "";
-  return (HEAD_NAMES as readonly string[]).includes(head) ? (head as HeadName) : undefined;
-}
+/** Kept so existing importers keep working: the names now live in src/models/names.ts (below the config). */
+export { FINETUNED_NAMES, HEAD_NAMES, finetunedHead, type FinetunedName, type HeadName } from "../models/names.js";

@@ -3,24 +3,19 @@
  * hidden_<l>.npy, which shares its offsets) with positioned reads: a head never holds the whole
  * (possibly many-GB) file, and workers share the OS page cache.
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { readNpyInfo } from "../io/npy.js";
+import { NpyReader } from "../io/npy.js";
 import type { ArrayName, FeatureSplit } from "../features/store.js";
 import { halfsToFloats } from "../io/safetensors.js";
 
 export class TokenSource {
-  private readonly fd: number;
-  private readonly dataOffset: number;
+  private readonly npy: NpyReader;
   readonly offsets: Float64Array;
   readonly H: number;
 
   constructor(split: FeatureSplit, array: ArrayName = "tokens") {
-    const file = join(split.dir, `${array}.npy`);
-    this.fd = openSync(file, "r");
-    const info = readNpyInfo(this.fd, file);
-    this.dataOffset = info.dataOffset;
-    this.H = info.shape[1];
+    this.npy = new NpyReader(join(split.dir, `${array}.npy`));
+    this.H = this.npy.info.shape[1];
     this.offsets = split.offsets();
   }
 
@@ -38,14 +33,14 @@ export class TokenSource {
     const bytes = Buffer.from(tokens.buffer);
     for (let i = 0; i < rows.length; i++) {
       const len = this.length(rows[i]);
-      readSync(this.fd, bytes, i * T * H * 2, len * H * 2, this.dataOffset + this.offsets[rows[i]] * H * 2);
+      this.npy.readInto(bytes, i * T * H * 2, this.offsets[rows[i]] * H, len * H);
       mask.fill(1, i * T, i * T + len);
     }
     return { tokens, mask, T };
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.npy.close();
   }
 }
 

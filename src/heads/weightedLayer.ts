@@ -5,7 +5,10 @@
  */
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
 import { link } from "./linear.js";
-import { carveValidation, modelTargets, trainAdam, uniformInit, type GradModel } from "./sgd.js";
+import { trainAdam, type GradModel } from "./adam.js";
+import { carveValidation } from "./earlyStopping.js";
+import { modelTargets } from "./modelTargets.js";
+import { uniformInit } from "../util/random.js";
 import { layerStats, standardisedLayers } from "./layerRows.js";
 
 /** Selected layers of every row, centred per feature and scaled by one global factor (which keeps Σw-normalised pooling meaningful). */

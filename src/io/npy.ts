@@ -50,6 +50,31 @@ export function readNpyInfo(fd: number, file: string): NpyInfo {
   return { dtype: descr as NpyDtype, shape, dataOffset: 10 + hlen };
 }
 
+/**
+ * An open `.npy` file read a few elements at a time with positioned reads, so a caller never holds
+ * a (possibly many-GB) array and worker threads share the OS page cache.
+ */
+export class NpyReader {
+  private readonly fd: number;
+  readonly info: NpyInfo;
+  private readonly bytesPer: number;
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, "r");
+    this.info = readNpyInfo(this.fd, file);
+    this.bytesPer = BYTES[this.info.dtype];
+  }
+
+  /** Copies `count` elements starting at flat element index `start` into `into` at byte `at`. */
+  readInto(into: Buffer, at: number, start: number, count: number): void {
+    readSync(this.fd, into, at, count * this.bytesPer, this.info.dataOffset + start * this.bytesPer);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 function makeArray(dtype: NpyDtype, buf: Buffer): NpyArray {
   // copy into a fresh, aligned ArrayBuffer
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);

@@ -6,7 +6,7 @@
  * steps the search tries.
  */
 import type { SparseRows } from "./foldMatrix.js";
-import { LbfgsHistory, type LbfgsResult } from "./lbfgs.js";
+import { LbfgsHistory, type LbfgsResult } from "../optim/lbfgs.js";
 
 /** Mean loss of logits z (row-major [N × c]) against classes y; writes residuals p − onehot(y) into r when given. */
 function meanLoss(z: Float64Array, y: ArrayLike<number>, c: number, r?: Float64Array): number {

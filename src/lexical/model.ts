@@ -4,7 +4,7 @@
  * CV. The corpus is counted once for all folds; a fold derives its vocabulary, idf and row norms
  * from the stored counts and reads tf-idf cells on the fly.
  */
-import type { FoldResult, FoldTask } from "../heads/types.js";
+import type { FoldAnswer, FoldProblem } from "../models/fold.js";
 import { takeRows } from "../util/rows.js";
 import { corpusFingerprint, type LexicalCorpus } from "./corpus.js";
 import { FoldMatrix, cacheRows } from "./foldMatrix.js";
@@ -16,7 +16,7 @@ import { fitVocab } from "./vocabulary.js";
 export { buildCorpus, corpusBytes, type LexicalCorpus } from "./corpus.js";
 
 /** One fold: vectoriser statistics and a tuned linear model on t.trainIdx; predicts t.validIdx and every test row. */
-export async function train(corpus: LexicalCorpus, t: FoldTask, opts: TfidfOptions): Promise<FoldResult> {
+export async function train<Name extends string>(corpus: LexicalCorpus, t: FoldProblem<Name>, opts: TfidfOptions): Promise<FoldAnswer<Name>> {
   const t0 = performance.now();
   if (corpusFingerprint(opts) !== corpus.fingerprint) throw new Error("tfidf: the corpus was counted with other vectoriser options");
   const blockOpts = [opts.word, opts.char].filter((b) => b !== null);

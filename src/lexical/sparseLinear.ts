@@ -6,7 +6,8 @@
  * Logistic and softmax fits run minimizeLogistic (marginSearch.ts); ridge runs conjugate gradients.
  */
 import type { SparseRows } from "./foldMatrix.js";
-import { LbfgsHistory } from "./lbfgs.js";
+import { LbfgsHistory } from "../optim/lbfgs.js";
+import { softmaxRows, stableSigmoid } from "../optim/links.js";
 import { minimizeLogistic, type LogisticStop } from "./marginSearch.js";
 
 export interface SparseLinear {
@@ -67,17 +68,7 @@ export function predictRows(X: SparseRows, rows: ArrayLike<number>, m: SparseLin
 
 /** In place: logits → probabilities (stable sigmoid for c = 1, softmax otherwise); regression untouched. */
 export function toProbabilities(z: Float64Array, c: number): Float64Array {
-  if (c === 1) {
-    for (let i = 0; i < z.length; i++) z[i] = z[i] >= 0 ? 1 / (1 + Math.exp(-z[i])) : Math.exp(z[i]) / (1 + Math.exp(z[i]));
-    return z;
-  }
-  for (let i = 0; i < z.length; i += c) {
-    let mx = -Infinity, s = 0;
-    for (let k = 0; k < c; k++) mx = Math.max(mx, z[i + k]);
-    for (let k = 0; k < c; k++) s += z[i + k] = Math.exp(z[i + k] - mx);
-    for (let k = 0; k < c; k++) z[i + k] /= s;
-  }
-  return z;
+  return c === 1 ? stableSigmoid(z) : softmaxRows(z, c);
 }
 
 /** Column means of the rows (x̄, for ridge's implicit centring). */

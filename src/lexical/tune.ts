@@ -4,8 +4,8 @@
  * the path, and keeping its L-BFGS curvature), then refits on all
  * training rows at the chosen λ, starting from the mean of the inner models fitted at that λ.
  */
-import type { Task } from "../config.js";
-import { stratifiedFolds } from "../validation/folds.js";
+import type { Task } from "../models/names.js";
+import { stratifiedFolds } from "../folds/kfold.js";
 import type { SparseRows } from "./foldMatrix.js";
 import type { TfidfOptions } from "./options.js";
 import { fitLogistic, fitRidge, predictRows, toProbabilities, type FitInfo, type PathState, type SparseLinear, zeroModel } from "./sparseLinear.js";

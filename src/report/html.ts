@@ -62,16 +62,57 @@ function weightsText(w: ReportData["blends"][number]["weights"]): string {
     .join(", ");
 }
 
-export function renderReport(d: ReportData): string {
-  const names = d.heads.map((h) => h.name);
-  const dir = d.greater ? "higher is better" : "lower is better";
-  const headRows = d.heads
+const STYLE = `<style>
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:980px;padding:16px;color:#1d2330;background:#fff}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #dde;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.5em 0}th,td{padding:4px 8px;border:1px solid #dde;text-align:left;vertical-align:top}
+td{font-variant-numeric:tabular-nums}.heat td{text-align:center;min-width:4.5em}
+.scroll{overflow-x:auto;max-width:100%}.chart{width:100%;max-width:720px;height:auto;font-size:13px}
+.bar{fill:#7a8fb8}.bar.strong{fill:#c8553d}.strong{font-weight:600}.dot{fill:#5b6f9a;opacity:.8}.cv{stroke:#c8553d;stroke-width:3}.axis{stroke:#ccd}
+.muted{color:#667;fill:#667}.good{color:#17703a}.bad{color:#a3261b}.tok{padding:1px 2px;border-radius:3px;line-height:1.9}
+.example{border:1px solid #dde;border-radius:6px;padding:6px 10px;margin:8px 0}figure{margin:0 0 1em}figcaption{font-weight:600;margin-bottom:4px}
+.grid{display:flex;flex-direction:column;gap:8px}
+</style>`;
+
+/** One row per head: CV score, fold mean ± sd, per-fold scores, training time. */
+function headTableRows(d: ReportData): string {
+  return d.heads
     .map((h) => {
       const m = h.folds.reduce((a, b) => a + b, 0) / h.folds.length;
       const sd = Math.sqrt(h.folds.reduce((a, b) => a + (b - m) ** 2, 0) / h.folds.length);
       return `<tr><th scope="row">${esc(h.name)}</th><td>${f(h.cv)}</td><td>${f(m)} ± ${f(sd)}</td><td>${h.folds.map((x) => f(x)).join(" · ")}</td><td>${h.seconds.toFixed(1)} s</td></tr>`;
     })
     .join("");
+}
+
+/** weightedLayer's learned layer weights, mean over folds (the folds' values in the note). */
+function layerWeightBars(d: ReportData): { label: string; value: number; note: string }[] {
+  return d.layerWeights
+    ? d.layerWeights.perFold[0]
+        .map((_, l) => {
+          const vals = d.layerWeights!.perFold.map((w) => w[l]);
+          const m = vals.reduce((a, b) => a + b, 0) / vals.length;
+          return { label: `layer ${d.layerWeights!.layerStart + l}`, value: m, note: `(folds: ${vals.map((v) => v.toFixed(2)).join(", ")})` };
+        })
+    : [];
+}
+
+/** The attention head's example rows, tokens shaded by their weight. */
+function attentionExamples(d: ReportData): string {
+  return d.attentionExamples
+    .map((e) => {
+      const mx = Math.max(...e.tokens.map((t) => t.weight), 1e-9);
+      const top = [...e.tokens].sort((a, b) => b.weight - a.weight).slice(0, 5);
+      const spans = e.tokens.map((t) => `<span class="tok" style="background:rgba(220,80,30,${(t.weight / mx).toFixed(3)})" title="${f(t.weight, 4)}">${esc(t.text)}</span>`).join(" ");
+      return `<div class="example"><div class="muted">row id ${esc(e.id)} — top tokens: ${top.map((t) => `<b>${esc(t.text)}</b> ${f(t.weight, 3)}`).join(", ")}</div><p>${spans}</p></div>`;
+    })
+    .join("");
+}
+
+export function renderReport(d: ReportData): string {
+  const names = d.heads.map((h) => h.name);
+  const dir = d.greater ? "higher is better" : "lower is better";
+  const headRows = headTableRows(d);
   const pairRows = [...d.pairs]
     .sort((a, b) => b.gain - a.gain)
     .map((p) => `<tr><td>${esc(p.a)} + ${esc(p.b)}</td><td>${f(p.weight, 2)} / ${f(1 - p.weight, 2)}</td><td>${f(p.score)}</td><td class="${p.gain > 0 ? "good" : "muted"}">${p.gain > 0 ? "+" : ""}${f(p.gain)}</td></tr>`)
@@ -93,38 +134,14 @@ export function renderReport(d: ReportData): string {
   const ablationRows = d.ablations.map((a) => `<tr><th scope="row">without ${esc(a.without)}</th><td>${f(a.oofScore)}</td><td>${f(a.nestedScore)}</td></tr>`).join("");
   const claimsOf = (c: ReportData["folklore"], suffix: string): string => c.claims.map((x) => `<li class="${x.holds ? "good" : "bad"}">${x.holds ? "✔ holds" : "✘ does not hold"}: ${esc(x.better + suffix)} ${d.greater ? ">" : "<"} ${esc(x.worse + suffix)}</li>`).join("");
   const claims = claimsOf(d.folklore, "");
-  const lw = d.layerWeights
-    ? d.layerWeights.perFold[0]
-        .map((_, l) => {
-          const vals = d.layerWeights!.perFold.map((w) => w[l]);
-          const m = vals.reduce((a, b) => a + b, 0) / vals.length;
-          return { label: `layer ${d.layerWeights!.layerStart + l}`, value: m, note: `(folds: ${vals.map((v) => v.toFixed(2)).join(", ")})` };
-        })
-    : [];
-  const examples = d.attentionExamples
-    .map((e) => {
-      const mx = Math.max(...e.tokens.map((t) => t.weight), 1e-9);
-      const top = [...e.tokens].sort((a, b) => b.weight - a.weight).slice(0, 5);
-      const spans = e.tokens.map((t) => `<span class="tok" style="background:rgba(220,80,30,${(t.weight / mx).toFixed(3)})" title="${f(t.weight, 4)}">${esc(t.text)}</span>`).join(" ");
-      return `<div class="example"><div class="muted">row id ${esc(e.id)} — top tokens: ${top.map((t) => `<b>${esc(t.text)}</b> ${f(t.weight, 3)}`).join(", ")}</div><p>${spans}</p></div>`;
-    })
-    .join("");
+  const lw = layerWeightBars(d);
+  const examples = attentionExamples(d);
   const timeBars = bars(d.times.filter((t) => t.seconds > 0).map((t) => ({ label: t.stage, value: t.seconds })), (v) => `${v.toFixed(2)} s`, 0);
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>poolblend report — ${esc(d.name)}</title>
-<style>
-body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:980px;padding:16px;color:#1d2330;background:#fff}
-h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #dde;padding-bottom:.2em}
-table{border-collapse:collapse;margin:.5em 0}th,td{padding:4px 8px;border:1px solid #dde;text-align:left;vertical-align:top}
-td{font-variant-numeric:tabular-nums}.heat td{text-align:center;min-width:4.5em}
-.scroll{overflow-x:auto;max-width:100%}.chart{width:100%;max-width:720px;height:auto;font-size:13px}
-.bar{fill:#7a8fb8}.bar.strong{fill:#c8553d}.strong{font-weight:600}.dot{fill:#5b6f9a;opacity:.8}.cv{stroke:#c8553d;stroke-width:3}.axis{stroke:#ccd}
-.muted{color:#667;fill:#667}.good{color:#17703a}.bad{color:#a3261b}.tok{padding:1px 2px;border-radius:3px;line-height:1.9}
-.example{border:1px solid #dde;border-radius:6px;padding:6px 10px;margin:8px 0}figure{margin:0 0 1em}figcaption{font-weight:600;margin-bottom:4px}
-.grid{display:flex;flex-direction:column;gap:8px}
-</style></head><body>
+${STYLE}</head><body>
 <h1>poolblend report — ${esc(d.name)}</h1>
 <p class="muted">${esc(d.task)} · metric ${esc(d.metric)} (${dir}) · ${d.rows} train rows, ${d.testRows} test rows · ${d.k}-fold CV</p>
 

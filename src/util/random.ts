@@ -22,3 +22,9 @@ export function shuffled<T>(xs: readonly T[], seed: number): T[] {
   }
   return a;
 }
+
+/** Uniform(-a, a) initialisation from a seeded PRNG (PyTorch's default for Linear is a = 1/√fan_in). */
+export function uniformInit(n: number, a: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  return Float32Array.from({ length: n }, () => (2 * r() - 1) * a);
+}

@@ -4,7 +4,7 @@
 import type { Config, Task } from "../config.js";
 import { columnIndex, type CsvTable } from "../io/csv.js";
 import { placeError, UserError } from "../util/errors.js";
-import { quantileBins } from "./folds.js";
+import { quantileBins } from "../folds/kfold.js";
 
 export interface Targets {
   task: Task;

@@ -5,7 +5,7 @@
  * that neither model's training moved a bit.
  */
 import { describe, it, expect } from "vitest";
-import { shuffledLengthBatches } from "../../src/heads/sgd.js";
+import { shuffledLengthBatches } from "../../src/heads/batches.js";
 import { lengthOrder, tokenBudgetBatches } from "../../src/backbone/batching.js";
 import { mulberry32, shuffled } from "../../src/util/random.js";
 

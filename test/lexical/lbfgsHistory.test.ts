@@ -4,7 +4,7 @@
  * buffer, the fused sweeps, the curvature check and the L2 shift must all give the same direction.
  */
 import { describe, it, expect } from "vitest";
-import { LbfgsHistory, historySize } from "../../src/lexical/lbfgs.js";
+import { ABSOLUTE_CURVATURE, LbfgsHistory, historySize, lbfgs } from "../../src/optim/lbfgs.js";
 import { mulberry32 } from "../../src/util/random.js";
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -84,6 +84,48 @@ describe("L-BFGS history", () => {
     expect(h.rho[0]).toBe(0.5);
     h.clear();
     expect([h.count, h.head]).toEqual([0, 0]);
+  });
+
+  it("a rejected pair leaves a full ring as it was (its oldest pair included)", () => {
+    const P = 6, m = 3;
+    const { x, g } = quadraticPairs(P, m, 11);
+    const h = new LbfgsHistory(P, m);
+    const pairs: { s: number[]; y: number[] }[] = [];
+    for (let k = 0; k < m; k++) {
+      h.push(x[k + 1], x[k], g[k + 1], g[k]);
+      pairs.push({ s: diff(x[k + 1], x[k]), y: diff(g[k + 1], g[k]) });
+    }
+    // s·y < 0: rejected, and the slot it would take holds the oldest pair
+    h.push(Float64Array.from({ length: P }, (_, i) => (i === 0 ? 1 : 0)), new Float64Array(P), Float64Array.from({ length: P }, (_, i) => (i === 0 ? -1 : 0)), new Float64Array(P));
+    expect(h.count).toBe(m);
+    const grad = Float64Array.from({ length: P }, (_, i) => Math.sin(i + 1));
+    const dir = new Float64Array(P);
+    h.direction(grad, dir, new Float64Array(m));
+    const want = twoLoop(pairs, Array.from(grad));
+    Array.from(dir).forEach((v, i) => expect(v, `entry ${i}`).toBeCloseTo(want[i], 10));
+  });
+
+  it("the dense minimiser (absolute curvature test, γ = sᵀy / yᵀy) reaches the minimiser of a convex quadratic", async () => {
+    const P = 8;
+    const r = mulberry32(21);
+    const B = Array.from({ length: P * P }, () => r() - 0.5);
+    const c = Float64Array.from({ length: P }, () => r() * 2 - 1);
+    // f(x) = ½ xᵀ(BᵀB + I)x − cᵀx, whose minimiser solves (BᵀB + I)x = c
+    const Ax = (v: Float64Array): Float64Array => Float64Array.from({ length: P }, (_, i) => {
+      let s = v[i];
+      for (let k = 0; k < P; k++) for (let j = 0; j < P; j++) s += B[k * P + i] * B[k * P + j] * v[j];
+      return s;
+    });
+    const f = (x: Float64Array, g: Float64Array): number => {
+      const a = Ax(x);
+      for (let i = 0; i < P; i++) g[i] = a[i] - c[i];
+      return 0.5 * dot(x, a) - dot(c, x);
+    };
+    const { x } = await lbfgs(f, new Float64Array(P), { tol: 1e-12, relTol: 0, maxIter: 500, m: 4 });
+    const residual = Ax(x).map((v, i) => v - c[i]);
+    expect(Math.max(...residual.map(Math.abs))).toBeLessThan(1e-9);
+    expect(ABSOLUTE_CURVATURE.keeps(1e-13, 1e-30)).toBe(false);
+    expect(ABSOLUTE_CURVATURE.gamma(3, 4)).toBe(0.75);
   });
 
   it("shiftL2 turns the pairs of f into those of f + δ/2·‖x[0..p)‖²", () => {

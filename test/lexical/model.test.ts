@@ -8,7 +8,7 @@ import { TFIDF_DEFAULTS, parseTfidfOptions, type TfidfOptions } from "../../src/
 import type { FoldTask } from "../../src/heads/types.js";
 import type { Task } from "../../src/config.js";
 import { mulberry32 } from "../../src/util/random.js";
-import { stratifiedFolds } from "../../src/validation/folds.js";
+import { stratifiedFolds } from "../../src/folds/kfold.js";
 import { rowsWhere } from "../../src/util/rows.js";
 import { logloss } from "../../src/validation/metrics.js";
 

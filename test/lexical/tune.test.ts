@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { CsrMatrix } from "../../src/lexical/foldMatrix.js";
 import { fitLogistic, fitRidge, predictRows, toProbabilities, zeroModel } from "../../src/lexical/sparseLinear.js";
 import { tuneSparse } from "../../src/lexical/tune.js";
-import { stratifiedFolds } from "../../src/validation/folds.js";
+import { stratifiedFolds } from "../../src/folds/kfold.js";
 
 const fx = JSON.parse(readFileSync(new URL("../fixtures/tfidf/linear.json", import.meta.url), "utf8")) as {
   n: number; d: number; cells: [number, number, number][]; yBinary: number[]; yMulticlass: number[]; yRegression: number[][];

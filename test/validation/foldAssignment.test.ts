@@ -5,7 +5,7 @@
  * where the previous one stopped; quantile bins by rank; groups largest first to the lightest fold.
  */
 import { describe, it, expect } from "vitest";
-import { stratifiedFolds, groupFolds, quantileBins } from "../../src/validation/folds.js";
+import { stratifiedFolds, groupFolds, quantileBins } from "../../src/folds/kfold.js";
 import { shuffled } from "../../src/util/random.js";
 
 /** Fold sizes 0..k−1. */

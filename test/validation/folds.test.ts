@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { stratifiedFolds, groupFolds, quantileBins } from "../../src/validation/folds.js";
+import { stratifiedFolds, groupFolds, quantileBins } from "../../src/folds/kfold.js";
 
 describe("folds", () => {
   it("stratified: every fold holds each class in proportion, deterministic per seed", () => {
