@@ -12,7 +12,7 @@ import { column, type CsvTable, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { featuresDir, runFeatures, type FeaturesResult } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
-import { codeFingerprint, entry, modelOptions, priorSeconds, problemSize } from "../heads/registry.js";
+import { codeFingerprint, entry, modelOptions, priorSeconds, problemSize } from "./registry.js";
 import type { FoldResult, Json } from "../heads/types.js";
 import { runPool, type PoolJob } from "../util/workerPool.js";
 import { foldTask, jobDone, jobFile, jobsDir, readJobResult, writeJobResult, type FoldData } from "./foldJob.js";

@@ -1,6 +1,6 @@
 /** Worker thread: trains one (head, fold) job per message. */
 import { FeatureSplit } from "../features/store.js";
-import { trainerFor } from "../heads/registry.js";
+import { trainerFor } from "./registry.js";
 import type { FoldTask, FeatureSources, FoldResult } from "../heads/types.js";
 import type { LexicalCorpus } from "../lexical/corpus.js";
 import { serve } from "../util/workerPool.js";

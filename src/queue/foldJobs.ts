@@ -10,7 +10,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { UnrecoverableError } from "bullmq";
 import { MODEL_NAMES, PROJECT_ROOT, type ModelName } from "../config.js";
 import type { FoldTask } from "../heads/types.js";
-import { codeFingerprint } from "../heads/registry.js";
+import { codeFingerprint } from "../oof/registry.js";
 import { PLAN_NAME } from "./plan.js";
 
 /** A backbone's folder: inside the poolblend folder (every machine has its own), else a path on the shared storage. */

@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
 import { JobClock, type PlannedJob } from "../../src/oof/schedule.js";
-import { entry, priorSeconds, type ProblemSize } from "../../src/heads/registry.js";
+import { entry, priorSeconds, type ProblemSize } from "../../src/oof/registry.js";
 import type { FinetuneOptions, ModelName } from "../../src/config.js";
 
 const jobs = (model: string, n: number, prior: number, family = model): PlannedJob[] => Array.from({ length: n }, (_, f) => ({ id: `${model}-${f}`, model, family, prior }));

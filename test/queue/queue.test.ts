@@ -15,7 +15,7 @@ import { makeSentimentCompetition, type TempCompetition } from "../helpers/compe
 import { pipelineArgv, ROOT, runPipeline, treeHashes, type RunResult } from "../helpers/run.js";
 import { TestRedis, WorkerProc, redisMissing, stopStarted } from "../helpers/redis.js";
 import { QUEUE_NAME, connectionFor } from "../../src/queue/connection.js";
-import { codeFingerprint } from "../../src/heads/registry.js";
+import { codeFingerprint } from "../../src/oof/registry.js";
 
 if (redisMissing) console.warn(`SKIPPED test/queue/queue.test.ts: ${redisMissing}`);
 

@@ -3,7 +3,7 @@
  * are loaded lazily so a worker only imports what it runs.
  */
 import { finetunedHead, type Config, type ModelName } from "../config.js";
-import type { HeadTrainer } from "./types.js";
+import type { HeadTrainer } from "../heads/types.js";
 import type { FeatureSplit } from "../features/store.js";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -21,15 +21,15 @@ export async function trainerFor(model: ModelName): Promise<HeadTrainer> {
   }
   switch (model) {
     case "mean":
-      return (await import("./mean.js")).train;
+      return (await import("../heads/mean.js")).train;
     case "max":
-      return (await import("./max.js")).train;
+      return (await import("../heads/max.js")).train;
     case "min":
-      return (await import("./min.js")).train;
+      return (await import("../heads/min.js")).train;
     case "weightedLayer":
-      return (await import("./weightedLayer.js")).train;
+      return (await import("../heads/weightedLayer.js")).train;
     case "attention":
-      return (await import("./attention.js")).train;
+      return (await import("../heads/attention.js")).train;
   }
   throw new Error(`no trainer for ${model}`);
 }

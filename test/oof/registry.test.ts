@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { codeFiles, codeFingerprint } from "../../src/heads/registry.js";
+import { codeFiles, codeFingerprint } from "../../src/oof/registry.js";
 
 describe("a fold job's cache identity follows the code its model runs", () => {
   it("a head depends on its own files, not on the other heads' nor on fine-tuning's", () => {
