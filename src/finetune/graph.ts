@@ -13,30 +13,11 @@
  * [B,1] (row weights). Outputs: logits [B,C]; training adds loss (Σ rw·loss) and `grad.<param>`.
  */
 import { GraphBuilder, DT } from "../onnx/graphBuilder.js";
-import type { HeadName, Task } from "../config.js";
 import { LayerOps } from "../onnx/trainOps.js";
-import type { TrainableStack } from "../families/types.js";
+import type { Task } from "../config.js";
+import type { FinetuneSpec } from "./spec.js";
 import { poolingBackward, poolingForward, poolingParams } from "./poolingGraph.js";
 
-export interface FinetuneSpec {
-  H: number;
-  numHeads: number;
-  inter: number;
-  /** trained layers k */
-  layers: number;
-  /** the family's layers (src/families/) */
-  stack: TrainableStack;
-  /** LayerNorm epsilon of the backbone */
-  eps: number;
-  C: number;
-  task: Task;
-  pooling: HeadName;
-  /** weightedLayer: number of frozen per-layer vectors fed in; otherwise 0 */
-  frozenLayers: number;
-  /** weightedLayer: [CLS] vectors or masked means of the layers */
-  layerSource: "cls" | "mean";
-  training: boolean;
-}
 
 /** Every parameter, in input order: layers bottom to top, the pooling head's, the output layer. */
 export function paramShapes(spec: FinetuneSpec): [string, number[]][] {

@@ -6,7 +6,7 @@
  * Each head's backward pass returns the gradient it sends into every trained layer's output.
  */
 import { DT, type GraphBuilder } from "../onnx/graphBuilder.js";
-import type { FinetuneSpec } from "./graph.js";
+import type { FinetuneSpec } from "./spec.js";
 import type { LayerOps } from "../onnx/trainOps.js";
 
 const FLT_MAX = 3.4028234663852886e38;

@@ -13,7 +13,8 @@ import { carveValidation, earlyStopping, lrFactor, modelTargets, shuffledLengthB
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
 import { hiddenArray } from "../features/store.js";
 import { UserError } from "../util/errors.js";
-import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "./graph.js";
+import { buildFinetuneGraph, paramShapes } from "./graph.js";
+import type { FinetuneSpec } from "./spec.js";
 import { loadTopLayers } from "./weights.js";
 import { AdamW, type ParamGroup } from "./adamw.js";
 import type { FinetuneOptions } from "../config.js";

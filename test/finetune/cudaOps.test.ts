@@ -7,7 +7,8 @@
  */
 import { describe, it, expect } from "vitest";
 import onnxProto from "onnx-proto";
-import { buildFinetuneGraph, type FinetuneSpec } from "../../src/finetune/graph.js";
+import { buildFinetuneGraph } from "../../src/finetune/graph.js";
+import type { FinetuneSpec } from "../../src/finetune/spec.js";
 import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
 import { debertaStack } from "../../src/families/deberta/trainLayers.js";
 import { GraphBuilder, DT } from "../../src/onnx/graphBuilder.js";

@@ -6,7 +6,8 @@
  * the inference graph's logits against the training graph's. Padding content must never matter.
  */
 import { describe, it, expect } from "vitest";
-import { buildFinetuneGraph, paramShapes, type FinetuneSpec } from "../../src/finetune/graph.js";
+import { buildFinetuneGraph, paramShapes } from "../../src/finetune/graph.js";
+import type { FinetuneSpec } from "../../src/finetune/spec.js";
 import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../../src/backends/ort.js";
 import { compareGradients } from "../reference/gradientCheck.js";
