@@ -141,11 +141,153 @@ export function cachedSplit(input: SplitInput, featuresDir: string, key: CacheKe
   return prev && serves(prev, key, hiddenLayers) && unchangedExport(dir, prev, input.texts.map(rowHash), input.ids) ? prev : undefined;
 }
 
+/** The first row of every text hash the previous export does not hold: the rows the backbone must see. */
+function rowsToCompute(hashes: readonly string[], reuse: ReadonlyMap<string, number>): number[] {
+  const need: number[] = [];
+  const seen = new Set<string>();
+  hashes.forEach((h, i) => {
+    if (!reuse.has(h) && !seen.has(h)) {
+      seen.add(h);
+      need.push(i);
+    }
+  });
+  return need;
+}
+
+/** The split's work folder for chunks; a different model/tokenizer/length or other stored layers invalidate it. */
+function openWorkDir(featuresDir: string, split: string, key: CacheKey, hiddenLayers: readonly number[]): string {
+  const workDir = join(featuresDir, ".work", split);
+  const keyFile = join(workDir, "key.json");
+  const workKey = JSON.stringify({ ...key, hiddenLayers });
+  if (existsSync(workDir) && (!existsSync(keyFile) || readFileSync(keyFile, "utf8") !== workKey)) rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  if (!existsSync(keyFile)) writeFileAtomic(keyFile, workKey);
+  return workDir;
+}
+
+/** Tokenizes the rows that must be computed; their token counts land in `lengths`. */
+function tokenizeRows(input: SplitInput, need: readonly number[], backbone: Backbone, times: StageTimes, lengths: Int32Array): Map<number, Encoded> {
+  const tt = performance.now();
+  const encoded = new Map<number, Encoded>();
+  const tokProgress = new Progress(`tokenize ${input.name}`, need.length);
+  need.forEach((i, k) => {
+    encoded.set(i, backbone.tokenizer.encode(input.texts[i]));
+    checkpoint("tokenize");
+    if (k % 256 === 0) tokProgress.update(k);
+  });
+  tokProgress.done();
+  times.tokenize += performance.now() - tt;
+  for (const [i, e] of encoded) lengths[i] = e.ids.length;
+  return encoded;
+}
+
+/** Chunks (units of resume) over the length-sorted rows: similar lengths batch with little padding. */
+function chunkRows(order: readonly number[], lengths: Int32Array, maxRows: number, maxTokens: number): number[][] {
+  const chunks: number[][] = [];
+  let cur: number[] = [];
+  let curTok = 0;
+  for (const i of order) {
+    if (cur.length > 0 && (cur.length >= maxRows || curTok + lengths[i] > maxTokens)) {
+      chunks.push(cur);
+      cur = [];
+      curTok = 0;
+    }
+    cur.push(i);
+    curTok += lengths[i];
+  }
+  if (cur.length) chunks.push(cur);
+  return chunks;
+}
+
+interface ChunkCounts {
+  forwardRows: number;
+  forwardTokens: number;
+  resumedRows: number;
+}
+
+/** Computes every chunk not on disk yet (resumed ones are counted), then clears the work folder of other runs' chunks. Returns the part files in chunk order. */
+async function computeChunks(input: SplitInput, opts: FeaturePassOptions, work: { dir: string; chunks: number[][]; encoded: Map<number, Encoded>; lengths: Int32Array; hashes: readonly string[]; hiddenLayers: readonly number[]; times: StageTimes; totalTokens: number }, counts: ChunkCounts): Promise<string[]> {
+  const { dir: workDir, chunks, encoded, lengths, hashes } = work;
+  const partFiles: string[] = [];
+  const keep = new Set<string>(["key.json"]);
+  let doneRows = 0;
+  const progress = new Progress(`features ${input.name}`, chunks.reduce((a, c) => a + c.length, 0));
+  const tf = performance.now();
+  for (const [c, chunk] of chunks.entries()) {
+    const name = partName(chunk, hashes);
+    const file = join(workDir, name);
+    partFiles.push(file);
+    keep.add(name);
+    if (existsSync(file)) {
+      counts.resumedRows += chunk.length;
+      doneRows += chunk.length;
+      continue;
+    }
+    await computeChunk(opts.backbone, { rows: chunk, encoded: (i) => encoded.get(i)!, lengths, hashes, file }, opts.batchTokens, work.hiddenLayers, work.times, (b) => {
+      counts.forwardRows += b.length;
+      doneRows += b.length;
+      for (const i of b) counts.forwardTokens += lengths[i];
+      const secs = (performance.now() - tf) / 1000;
+      progress.update(doneRows, `${(counts.forwardTokens / secs).toFixed(0)} tok/s of ${work.totalTokens} tokens`);
+    });
+    opts.onChunk?.(c + 1);
+  }
+  progress.done();
+  // chunks of an older, different run are dead weight
+  for (const f of readdirSync(workDir)) if (!keep.has(f)) rmSync(join(workDir, f), { force: true });
+  return partFiles;
+}
+
+/** Writes the export into `staging` in row order, from the chunks and the previous export. Returns the tokens and the rows taken from the previous export. */
+function assembleExport(staging: string, finalDir: string, hashes: readonly string[], partFiles: readonly string[], reuse: ReadonlyMap<string, number> | undefined, dims: { H: number; L1: number; hiddenLayers: readonly number[] }): { T: number; reusedRows: number } {
+  const N = hashes.length;
+  const parts = partFiles.map((f) => new PartReader(f));
+  const where = new Map<string, [number, number]>();
+  parts.forEach((p, pi) => p.header.hashes.forEach((h, k) => where.set(h, [pi, k])));
+  const prevReader = reuse && reuse.size > 0 ? new SplitRowReader(FeatureSplit.open(finalDir), dims.hiddenLayers) : undefined;
+  const prevOffsets = prevReader?.offsets;
+  const rowLen = (i: number): number => {
+    const w = where.get(hashes[i]);
+    if (w) return parts[w[0]].header.lengths[w[1]];
+    const j = reuse!.get(hashes[i])!;
+    return prevOffsets![j + 1] - prevOffsets![j];
+  };
+  let T = 0;
+  for (let i = 0; i < N; i++) T += rowLen(i);
+  mkdirSync(staging, { recursive: true });
+  const w = new ExportWriter(staging, N, T, dims.H, dims.L1, dims.hiddenLayers);
+  let reusedRows = 0;
+  for (let i = 0; i < N; i++) {
+    const loc = where.get(hashes[i]);
+    let r: RowFeatures;
+    if (loc) r = parts[loc[0]].read(loc[1]);
+    else {
+      r = prevReader!.read(reuse!.get(hashes[i])!);
+      reusedRows++;
+    }
+    w.write(r);
+    checkpoint("assemble");
+  }
+  w.close();
+  parts.forEach((p) => p.close());
+  prevReader?.close();
+  return { T, reusedRows };
+}
+
+/** Moves the staged export into place; a kill between the renames is repaired by recover() on the next run. */
+function swapIn(staging: string, finalDir: string, featuresDir: string): void {
+  fsyncDir(staging);
+  if (existsSync(finalDir)) renameSync(finalDir, `${finalDir}.old`);
+  checkpoint("swap");
+  renameSync(staging, finalDir);
+  rmSync(`${finalDir}.old`, { recursive: true, force: true });
+  fsyncDir(featuresDir);
+}
+
 /** Runs (or resumes, or skips) the pass for one split. */
 export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptions): Promise<SplitResult> {
   const t0 = performance.now();
-  const { backbone } = opts;
-  const info = backbone.info;
+  const info = opts.backbone.info;
   const H = info.hiddenSize;
   const L1 = info.numLayers + 1;
   const times: StageTimes = { tokenize: 0, forward: 0, pooling: 0, write: 0 };
@@ -153,7 +295,7 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   recover(finalDir);
   const key: CacheKey = { format: FEATURE_FORMAT, onnxSha256: info.onnxSha256, tokenizerSha256: info.tokenizerSha256, maxLength: info.maxLength };
   const hiddenLayers = [...new Set(opts.hiddenLayers ?? [])].sort((a, b) => a - b);
-  backbone.checkHiddenLayers(hiddenLayers);
+  opts.backbone.checkHiddenLayers(hiddenLayers);
   const hashes = input.texts.map(rowHash);
   const N = hashes.length;
   const prev = readManifest(finalDir);
@@ -167,54 +309,11 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
   // what the previous export already holds, by text hash
   const reuse = new Map<string, number>();
   if (prevUsable) prev.rowHashes.forEach((h, i) => reuse.has(h) || reuse.set(h, i));
-  const need: number[] = [];
-  const seen = new Set<string>();
-  hashes.forEach((h, i) => {
-    if (!reuse.has(h) && !seen.has(h)) {
-      seen.add(h);
-      need.push(i);
-    }
-  });
-
-  // work folder for chunks; a different model/tokenizer/length or other stored layers invalidate it
-  const workDir = join(opts.featuresDir, ".work", input.name);
-  const keyFile = join(workDir, "key.json");
-  const workKey = JSON.stringify({ ...key, hiddenLayers });
-  if (existsSync(workDir) && (!existsSync(keyFile) || readFileSync(keyFile, "utf8") !== workKey)) rmSync(workDir, { recursive: true, force: true });
-  mkdirSync(workDir, { recursive: true });
-  if (!existsSync(keyFile)) writeFileAtomic(keyFile, workKey);
-
-  // tokenize what must be computed
-  let tt = performance.now();
-  const encoded = new Map<number, Encoded>();
-  const tokProgress = new Progress(`tokenize ${input.name}`, need.length);
-  need.forEach((i, k) => {
-    encoded.set(i, backbone.tokenizer.encode(input.texts[i]));
-    checkpoint("tokenize");
-    if (k % 256 === 0) tokProgress.update(k);
-  });
-  tokProgress.done();
-  times.tokenize += performance.now() - tt;
+  const need = rowsToCompute(hashes, reuse);
+  const workDir = openWorkDir(opts.featuresDir, input.name, key, hiddenLayers);
   const lengths = new Int32Array(N);
-  for (const [i, e] of encoded) lengths[i] = e.ids.length;
-
-  // chunks over the length-sorted rows: similar lengths batch with little padding
-  const order = lengthOrder(lengths, need);
-  const chunkRows = opts.chunkRows ?? 1024;
-  const chunkTokens = opts.chunkTokens ?? 1 << 17;
-  const chunks: number[][] = [];
-  let cur: number[] = [];
-  let curTok = 0;
-  for (const i of order) {
-    if (cur.length > 0 && (cur.length >= chunkRows || curTok + lengths[i] > chunkTokens)) {
-      chunks.push(cur);
-      cur = [];
-      curTok = 0;
-    }
-    cur.push(i);
-    curTok += lengths[i];
-  }
-  if (cur.length) chunks.push(cur);
+  const encoded = tokenizeRows(input, need, opts.backbone, times, lengths);
+  const chunks = chunkRows(lengthOrder(lengths, need), lengths, opts.chunkRows ?? 1024, opts.chunkTokens ?? 1 << 17);
 
   let queuedRows = 0;
   if (opts.chunkRunner) {
@@ -222,82 +321,21 @@ export async function featurePassSplit(input: SplitInput, opts: FeaturePassOptio
     queuedRows = missing.reduce((a, c) => a + c.rows.length, 0);
     if (missing.length) await opts.chunkRunner({ split: input.name, workDir, chunks: missing, texts: input.texts, hashes, hiddenLayers, batchTokens: opts.batchTokens, backbone: info });
   }
-  const partFiles: string[] = [];
-  const keep = new Set<string>(["key.json"]);
-  let forwardRows = 0, forwardTokens = 0, resumedRows = 0, doneRows = 0;
+  const counts: ChunkCounts = { forwardRows: 0, forwardTokens: 0, resumedRows: 0 };
   const totalTokens = need.reduce((a, i) => a + lengths[i], 0);
-  const progress = new Progress(`features ${input.name}`, need.length);
-  const tf = performance.now();
-  for (const [c, chunk] of chunks.entries()) {
-    const name = partName(chunk, hashes);
-    const file = join(workDir, name);
-    partFiles.push(file);
-    keep.add(name);
-    if (existsSync(file)) {
-      resumedRows += chunk.length;
-      doneRows += chunk.length;
-      continue;
-    }
-    await computeChunk(backbone, { rows: chunk, encoded: (i) => encoded.get(i)!, lengths, hashes, file }, opts.batchTokens, hiddenLayers, times, (b) => {
-      forwardRows += b.length;
-      doneRows += b.length;
-      for (const i of b) forwardTokens += lengths[i];
-      const secs = (performance.now() - tf) / 1000;
-      progress.update(doneRows, `${(forwardTokens / secs).toFixed(0)} tok/s of ${totalTokens} tokens`);
-    });
-    opts.onChunk?.(c + 1);
-  }
-  progress.done();
-  // chunks of an older, different run are dead weight
-  for (const f of readdirSync(workDir)) if (!keep.has(f)) rmSync(join(workDir, f), { force: true });
+  const partFiles = await computeChunks(input, opts, { dir: workDir, chunks, encoded, lengths, hashes, hiddenLayers, times, totalTokens }, counts);
 
-  // assemble the export in row order from the chunks and the previous export
-  tt = performance.now();
-  const parts = partFiles.map((f) => new PartReader(f));
-  const where = new Map<string, [number, number]>();
-  parts.forEach((p, pi) => p.header.hashes.forEach((h, k) => where.set(h, [pi, k])));
-  const prevReader = prevUsable && reuse.size > 0 ? new SplitRowReader(FeatureSplit.open(finalDir), hiddenLayers) : undefined;
-  const prevOffsets = prevReader?.offsets;
-  const rowLen = (i: number): number => {
-    const w = where.get(hashes[i]);
-    if (w) return parts[w[0]].header.lengths[w[1]];
-    const j = reuse.get(hashes[i])!;
-    return prevOffsets![j + 1] - prevOffsets![j];
-  };
-  let T = 0;
-  for (let i = 0; i < N; i++) T += rowLen(i);
+  const tt = performance.now();
   const staging = `${finalDir}.staging`;
-  mkdirSync(staging, { recursive: true });
-  const w = new ExportWriter(staging, N, T, H, L1, hiddenLayers);
-  let reusedRows = 0;
-  for (let i = 0; i < N; i++) {
-    const loc = where.get(hashes[i]);
-    let r: RowFeatures;
-    if (loc) r = parts[loc[0]].read(loc[1]);
-    else {
-      r = prevReader!.read(reuse.get(hashes[i])!);
-      reusedRows++;
-    }
-    w.write(r);
-    checkpoint("assemble");
-  }
-  w.close();
-  parts.forEach((p) => p.close());
-  prevReader?.close();
+  const { T, reusedRows } = assembleExport(staging, finalDir, hashes, partFiles, prevUsable ? reuse : undefined, { H, L1, hiddenLayers });
   writeCsv(join(staging, "ids.csv"), ["id"], input.ids.map((id) => [id]));
   const ms = (x: number): number => Math.round(x) / 1000;
-  const timing = { seconds: ms(performance.now() - t0), tokenize: ms(times.tokenize), forward: ms(times.forward), pooling: ms(times.pooling), write: ms(times.write + performance.now() - tt), forwardRows };
+  const timing = { seconds: ms(performance.now() - t0), tokenize: ms(times.tokenize), forward: ms(times.forward), pooling: ms(times.pooling), write: ms(times.write + performance.now() - tt), forwardRows: counts.forwardRows };
   const manifest: Manifest = { ...key, rows: N, tokens: T, hiddenSize: H, numLayers: L1 - 1, textColumns: opts.textColumns, rowHashes: hashes, hiddenLayers };
   writeFileAtomic(join(staging, "timing.json"), JSON.stringify(timing) + "\n");
   writeFileAtomic(join(staging, "manifest.json"), JSON.stringify(manifest) + "\n");
-  fsyncDir(staging);
-  // swap: a kill between the renames is repaired by recover() on the next run
-  if (existsSync(finalDir)) renameSync(finalDir, `${finalDir}.old`);
-  checkpoint("swap");
-  renameSync(staging, finalDir);
-  rmSync(`${finalDir}.old`, { recursive: true, force: true });
-  fsyncDir(opts.featuresDir);
+  swapIn(staging, finalDir, opts.featuresDir);
   rmSync(workDir, { recursive: true, force: true });
   times.write += performance.now() - tt;
-  return result({ forwardRows, forwardTokens, reusedRows, resumedRows: resumedRows - queuedRows, tokens: T, ...(queuedRows ? { queuedRows } : {}) });
+  return result({ forwardRows: counts.forwardRows, forwardTokens: counts.forwardTokens, reusedRows, resumedRows: counts.resumedRows - queuedRows, tokens: T, ...(queuedRows ? { queuedRows } : {}) });
 }
