@@ -6,13 +6,12 @@
 import type { Config } from "../config.js";
 import { foldData, type JobRunner, type OofRunOptions, type Prepared } from "../oof/run.js";
 import { jobDone, jobFile, readJobResult } from "../oof/foldJob.js";
-import { Coordinator } from "./coordinator.js";
-import { queueChunkRunner } from "./features.js";
-import { foldJobData } from "./foldJobs.js";
+import type { Coordinator } from "./coordinator.js";
+import type { foldJobData } from "./foldJobs.js";
 import { writePlan } from "./plan.js";
 
 /** The queue's workers run the jobs and write their result files; this process reads them back. */
-async function queueJobRunner(coordinator: Coordinator, cfg: Config, p: Prepared): Promise<JobRunner> {
+async function queueJobRunner(coordinator: Coordinator, jobData: typeof foldJobData, cfg: Config, p: Prepared): Promise<JobRunner> {
   return {
     slots: await coordinator.slots(),
     // a worker on another machine counts tfidf's n-grams itself, from the texts in the plan
@@ -21,18 +20,22 @@ async function queueJobRunner(coordinator: Coordinator, cfg: Config, p: Prepared
       if (!jobs.length) return;
       const texts = jobs.some((j) => j.model === "tfidf") ? { train: p.train.texts, test: p.test.texts } : undefined;
       const plan = writePlan(cfg.out, { ...foldData(p), ...(texts ? { texts } : {}) });
-      const queued = jobs.map((j) => ({ name: "fold", id: j.id, data: foldJobData(cfg.out, plan, j.id, j.input.task), done: () => jobDone(jobFile(cfg.out, j.id)) }));
+      const queued = jobs.map((j) => ({ name: "fold", id: j.id, data: jobData(cfg.out, plan, j.id, j.input.task), done: () => jobDone(jobFile(cfg.out, j.id)) }));
       await coordinator.run(queued, onStart, (id) => onResult(id, readJobResult(jobFile(cfg.out, id))));
     },
   };
 }
 
-/** Runs `work` with the queue's runners when `url` is given (connected for its duration), else with none. */
+/**
+ * Runs `work` with the queue's runners when `url` is given (connected for its duration), else with none.
+ * The queue's client (BullMQ, ioredis) is loaded only then: a run without a queue starts without it.
+ */
 export async function withQueue<T>(url: string | undefined, cfg: Config, work: (opts: OofRunOptions) => Promise<T>): Promise<T> {
   if (!url) return work({});
+  const [{ Coordinator }, { queueChunkRunner }, { foldJobData }] = await Promise.all([import("./coordinator.js"), import("./features.js"), import("./foldJobs.js")]);
   const coordinator = await Coordinator.connect(url, cfg.out);
   try {
-    return await work({ chunkRunner: queueChunkRunner(coordinator, cfg.out), jobRunner: (p) => queueJobRunner(coordinator, cfg, p) });
+    return await work({ chunkRunner: queueChunkRunner(coordinator, cfg.out), jobRunner: (p) => queueJobRunner(coordinator, foldJobData, cfg, p) });
   } finally {
     await coordinator.close();
   }

@@ -258,8 +258,10 @@ describe.concurrent("a dead holder never blocks", () => {
 describe.concurrent("a live holder is never taken for a dead one", () => {
   it("two runs on one folder: the second stops with one line and exit 2; with --wait it waits, then proceeds", async () => {
     const out = withFeatures("two-live");
-    // synchronous work on the holder's main thread for longer than the staleness window
-    const holder = await startHolder(out, STALE_MS + 2_000, "busy");
+    // synchronous work on the holder's main thread for longer than the staleness window, and long
+    // enough that the second run (a fresh process, slow to start on a loaded machine) decides while
+    // the holder is still busy: with 2 s of margin a loaded CI machine saw the holder finish first
+    const holder = await startHolder(out, STALE_MS + 8_000, "busy");
     let holderEnded = false;
     const holderDone = exited(holder.child).then((e) => {
       holderEnded = true;
