@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadExternal } from "../../src/ensemble/external.js";
-import { UserError } from "../../src/util/errors.js";
+import { thrown } from "../helpers/thrown.js";
 
 const dir = mkdtempSync(join(tmpdir(), "external-"));
 let count = 0;
@@ -16,16 +16,6 @@ function csv(text: string, name = `f${count++}.csv`): string {
   const file = join(dir, name);
   writeFileSync(file, text);
   return file;
-}
-
-function thrown(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return (e as Error).message;
-  }
-  throw new Error("no error thrown");
 }
 
 const TRAIN = ["007", "1e5", "b"];

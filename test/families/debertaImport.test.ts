@@ -9,19 +9,14 @@ import { describe, it, expect } from "vitest";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEBERTA_FIXTURES, debertaExpected } from "./fixtures.js";
 import { importModel } from "../../src/backbone/importModel.js";
 import { Backbone } from "../../src/backbone/backbone.js";
 import { readNpy } from "../../src/io/npy.js";
 import { UserError } from "../../src/util/errors.js";
 
-const DIR = join(import.meta.dirname, "../fixtures/deberta");
-const expected = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")) as {
-  maxLength: number;
-  texts: string[][];
-  spmIds: number[][];
-  transformersIds: number[][];
-  models: Record<string, { numLayers: number; hiddenSize: number; seqLen: number; rows: number[] }>;
-};
+const DIR = DEBERTA_FIXTURES;
+const expected = debertaExpected;
 
 /** A hub-like folder: the fixture checkpoint `name` plus spm.model. */
 function hubFolder(name: string): string {

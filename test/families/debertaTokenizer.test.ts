@@ -7,20 +7,15 @@ import { describe, it, expect } from "vitest";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEBERTA_FIXTURES, debertaExpected } from "./fixtures.js";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { readSpmModel } from "../../src/tokenizers/sentencepiece/modelProto.js";
 import { spmToTokenizerJson } from "../../src/tokenizers/sentencepiece/toTokenizerJson.js";
 import { SentencePieceEncoder } from "../../src/tokenizers/sentencepiece/encoder.js";
 import { SpmNormalizer } from "../../src/tokenizers/sentencepiece/normalizer.js";
 
-const DIR = join(import.meta.dirname, "../fixtures/deberta");
-const expected = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")) as {
-  maxLength: number;
-  texts: string[][];
-  spmIds: number[][];
-  transformersIds: number[][];
-  normalizerProbe: Record<string, string>;
-};
+const DIR = DEBERTA_FIXTURES;
+const expected = debertaExpected;
 const model = readSpmModel(join(DIR, "spm-only/spm.model"));
 const json = spmToTokenizerJson(model, "spm.model");
 

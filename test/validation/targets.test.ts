@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { loadConfig, type Config, type Task, type MetricName } from "../../src/config.js";
 import { parseCsv } from "../../src/io/csv.js";
 import { readTargets, checkSampleColumns } from "../../src/validation/targets.js";
-import { UserError } from "../../src/util/errors.js";
+import { thrown } from "../helpers/thrown.js";
 
 const dir = mkdtempSync(join(tmpdir(), "targets-"));
 
@@ -34,16 +34,6 @@ function bins(v: number[], b: number): number[] {
   const out = new Array<number>(v.length);
   order.forEach((r, rank) => (out[r] = Math.floor((rank * b) / v.length)));
   return out;
-}
-
-function thrown(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UserError);
-    return (e as Error).message;
-  }
-  throw new Error("no error thrown");
 }
 
 describe("regression targets", () => {
