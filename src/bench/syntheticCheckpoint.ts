@@ -7,11 +7,11 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeSafetensors, type Tensor } from "../io/safetensors.js";
+import { writeSafetensors } from "../io/safetensors.js";
 import { locateWeights } from "../backbone/prepareModel.js";
 import { mulberry32 } from "../util/random.js";
 import { writeSyntheticDeberta } from "./syntheticDeberta.js";
-import { normalTensor } from "./randomTensor.js";
+import { RandomCheckpoint } from "./randomTensor.js";
 
 export const SYNTHETIC_FAMILIES = ["bert", "roberta", "electra", "deberta"] as const;
 export type SyntheticFamily = (typeof SYNTHETIC_FAMILIES)[number];
@@ -43,31 +43,15 @@ export function writeSyntheticCheckpoint(dir: string, family: SyntheticFamily, s
   const E = BASE.hidden_size;
   const config = { model_type: family, ...BASE, vocab_size: V, max_position_embeddings: positions, type_vocab_size: types, pad_token_id: pad, ...(family === "electra" ? { embedding_size: E } : {}) };
   const rnd = mulberry32(seed);
-  const w = new Map<string, Tensor>();
   const H = BASE.hidden_size, I = BASE.intermediate_size;
-  const ln = (p: string, n: number): void => {
-    w.set(`${p}.weight`, { shape: [n], data: new Float32Array(n).fill(1) });
-    w.set(`${p}.bias`, { shape: [n], data: new Float32Array(n) });
-  };
-  const dense = (p: string, out: number, inp: number): void => {
-    w.set(`${p}.weight`, normalTensor([out, inp], rnd, 0.02));
-    w.set(`${p}.bias`, { shape: [out], data: new Float32Array(out) });
-  };
-  w.set("embeddings.word_embeddings.weight", normalTensor([V, E], rnd, 0.02));
-  w.set("embeddings.position_embeddings.weight", normalTensor([positions, E], rnd, 0.02));
-  w.set("embeddings.token_type_embeddings.weight", normalTensor([types, E], rnd, 0.02));
-  ln("embeddings.LayerNorm", E);
-  for (let l = 0; l < BASE.num_hidden_layers; l++) {
-    const p = `encoder.layer.${l}`;
-    for (const n of ["query", "key", "value"]) dense(`${p}.attention.self.${n}`, H, H);
-    dense(`${p}.attention.output.dense`, H, H);
-    ln(`${p}.attention.output.LayerNorm`, H);
-    dense(`${p}.intermediate.dense`, I, H);
-    dense(`${p}.output.dense`, H, I);
-    ln(`${p}.output.LayerNorm`, H);
-  }
+  const w = new RandomCheckpoint(rnd);
+  w.normal("embeddings.word_embeddings.weight", [V, E]);
+  w.normal("embeddings.position_embeddings.weight", [positions, E]);
+  w.normal("embeddings.token_type_embeddings.weight", [types, E]);
+  w.layerNorm("embeddings.LayerNorm", E);
+  for (let l = 0; l < BASE.num_hidden_layers; l++) w.encoderLayer(`encoder.layer.${l}`, ["query", "key", "value"], H, I);
   writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
   writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tokenizer));
-  writeSafetensors(join(dir, "model.safetensors"), w);
+  writeSafetensors(join(dir, "model.safetensors"), w.tensors);
   return dir;
 }

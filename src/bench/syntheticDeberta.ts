@@ -6,9 +6,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeSafetensors, type Tensor } from "../io/safetensors.js";
+import { writeSafetensors } from "../io/safetensors.js";
 import { mulberry32 } from "../util/random.js";
-import { normalTensor } from "./randomTensor.js";
+import { RandomCheckpoint } from "./randomTensor.js";
 
 export function writeSyntheticDeberta(dir: string, tokenizer: Record<string, unknown>, seed: number): string {
   const V = Object.keys((tokenizer.model as { vocab: Record<string, number> }).vocab).length;
@@ -19,30 +19,14 @@ export function writeSyntheticDeberta(dir: string, tokenizer: Record<string, unk
     position_buckets: buckets, max_relative_positions: -1, share_att_key: true, norm_rel_ebd: "layer_norm", position_biased_input: false,
   };
   const rnd = mulberry32(seed);
-  const w = new Map<string, Tensor>();
-  const ln = (p: string): void => {
-    w.set(`${p}.weight`, { shape: [H], data: new Float32Array(H).fill(1) });
-    w.set(`${p}.bias`, { shape: [H], data: new Float32Array(H) });
-  };
-  const dense = (p: string, out: number, inp: number): void => {
-    w.set(`${p}.weight`, normalTensor([out, inp], rnd, 0.02));
-    w.set(`${p}.bias`, { shape: [out], data: new Float32Array(out) });
-  };
-  w.set("embeddings.word_embeddings.weight", normalTensor([V, H], rnd, 0.02));
-  ln("embeddings.LayerNorm");
-  w.set("encoder.rel_embeddings.weight", normalTensor([2 * buckets, H], rnd, 0.02));
-  ln("encoder.LayerNorm");
-  for (let l = 0; l < L; l++) {
-    const p = `encoder.layer.${l}`;
-    for (const n of ["query_proj", "key_proj", "value_proj"]) dense(`${p}.attention.self.${n}`, H, H);
-    dense(`${p}.attention.output.dense`, H, H);
-    ln(`${p}.attention.output.LayerNorm`);
-    dense(`${p}.intermediate.dense`, I, H);
-    dense(`${p}.output.dense`, H, I);
-    ln(`${p}.output.LayerNorm`);
-  }
+  const w = new RandomCheckpoint(rnd);
+  w.normal("embeddings.word_embeddings.weight", [V, H]);
+  w.layerNorm("embeddings.LayerNorm", H);
+  w.normal("encoder.rel_embeddings.weight", [2 * buckets, H]);
+  w.layerNorm("encoder.LayerNorm", H);
+  for (let l = 0; l < L; l++) w.encoderLayer(`encoder.layer.${l}`, ["query_proj", "key_proj", "value_proj"], H, I);
   writeFileSync(join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
   writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(tokenizer));
-  writeSafetensors(join(dir, "model.safetensors"), w);
+  writeSafetensors(join(dir, "model.safetensors"), w.tensors);
   return dir;
 }
