@@ -7,6 +7,7 @@ import { hideBin } from "yargs/helpers";
 import { basename, resolve } from "node:path";
 import { loadConfig, type Config } from "./config.js";
 import { exitOnError } from "./util/errors.js";
+import { ModelLineup } from "./registry/lineup.js";
 import { fmtSecs, info } from "./util/progress.js";
 import { peakRssMB } from "./util/peakRss.js";
 
@@ -35,6 +36,8 @@ export async function parseCommand(name: string, describe: string, extend: (y: A
   for (const [k, v] of Object.entries(argv)) if (!RESERVED.has(k) && v !== undefined) overrides[k] = v;
   if (typeof overrides.out === "string") overrides.out = resolve(overrides.out as string);
   const cfg = loadConfig(resolve(String(argv.config)), overrides);
+  // every model family's options and every listed model checked before any work
+  await ModelLineup.load(cfg);
   return { cfg, argv };
 }
 

@@ -1,6 +1,7 @@
 /** The benchmark's competition config: an IMDB competition folder, the given model, the five heads. */
 import { join } from "node:path";
-import { resolveConfig, FINETUNE_DEFAULTS, PROJECT_ROOT, type Config } from "../config.js";
+import { resolveConfig, PROJECT_ROOT, type Config } from "../config.js";
+import { FINETUNE_DEFAULTS } from "../finetune/options.js";
 
 export function benchConfig(dir: string, name: string, maxLength: number, threads: number, model = join(PROJECT_ROOT, "models/minilm-l6")): Config {
   return resolveConfig(

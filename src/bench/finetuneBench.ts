@@ -10,6 +10,8 @@ import { prepare } from "../oof/run.js";
 import { featuresDir } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
 import { train, type HiddenStates } from "../finetune/train.js";
+import { parseFinetuneModelOptions } from "../finetune/options.js";
+import { checks } from "../models/checks.js";
 import { openTokenizer, type EncoderTokenizer, type Encoded } from "../backbone/tokenizer.js";
 import { buildEncoderGraph } from "../backbone/encoderGraph.js";
 import { readModelConfig } from "../families/registry.js";
@@ -61,21 +63,22 @@ export async function finetuneEpochBench(cfg: Config): Promise<FinetuneEpochBenc
   const p = prepare(cfg);
   const sources = { train: FeatureSplit.open(join(featuresDir(cfg), "train")), test: FeatureSplit.open(join(featuresDir(cfg), "test")) };
   const f = 0;
+  const o = parseFinetuneModelOptions(cfg.raw, checks(cfg.configFile));
   const t = {
     head: "mean-ft" as const, fold: f, task: p.targets.task, c: p.targets.c, y: p.targets.y, strata: p.targets.strata,
     trainIdx: rowsWhere(p.folds, (x) => x !== f), validIdx: rowsWhere(p.folds, (x) => x === f), seed: cfg.headOptions.seed * 1000 + f,
-    options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: { ...cfg.finetune, epochs: 1 }, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model },
+    options: { ...o, finetune: { ...o.finetune, epochs: 1 }, modelDir: cfg.backbone.model },
   };
   const cached = await train(sources, t);
   const tok = openTokenizer(cfg.backbone.model, cfg.backbone.maxLength);
-  const layers = sources.train.manifest.numLayers - cfg.finetune.topLayers;
+  const layers = sources.train.manifest.numLayers - o.finetune.topLayers;
   // one thread, like every fine-tuning job
   const session = await OrtSession.load(bottomGraph(cfg.backbone.model, layers), { threads: 1 });
   try {
     const texts = { train: p.train.texts, test: p.test.texts };
     const recomputed = await train(sources, t, (split) => new RecomputedStates((split === sources.train ? texts.train : texts.test).map((x) => tok.encode(x)), tok, session));
     const a = (cached.info.epochSeconds as number[])[0], b = (recomputed.info.epochSeconds as number[])[0];
-    return { topLayers: cfg.finetune.topLayers, fitRows: Math.round(t.trainIdx.length * 0.9), cachedEpochSeconds: a, recomputedEpochSeconds: b, speedup: b / a };
+    return { topLayers: o.finetune.topLayers, fitRows: Math.round(t.trainIdx.length * 0.9), cachedEpochSeconds: a, recomputedEpochSeconds: b, speedup: b / a };
   } finally {
     await session.release();
   }

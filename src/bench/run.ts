@@ -13,6 +13,8 @@ import { featurePassSplit } from "../features/pass.js";
 import { runFeatures } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
 import { runOof } from "../oof/run.js";
+import { parseFinetuneOptions } from "../finetune/options.js";
+import { checks } from "../models/checks.js";
 import { runBlend } from "../ensemble/run.js";
 import { prepareBaselineModel, runTransformersJs } from "./transformersBaseline.js";
 import { finetuneEpochBench, type FinetuneEpochBench } from "./finetuneBench.js";
@@ -89,7 +91,7 @@ export async function runBench(o: BenchOptions): Promise<Record<string, unknown>
   const bl = await runBlend(cfg);
   const blendSeconds = (performance.now() - t0) / 1000;
 
-  info(`bench: one epoch of mean-ft (top ${cfg.finetune.topLayers} layers) over the cache vs recomputing the bottom layers`);
+  info(`bench: one epoch of mean-ft (top ${parseFinetuneOptions(cfg.raw, checks(cfg.configFile)).topLayers} layers) over the cache vs recomputing the bottom layers`);
   const ftCfg = { ...cfg, heads: [...cfg.heads, "mean-ft" as const] };
   const ftFeatures = await runFeatures(ftCfg);
   const finetune = { ...(await finetuneEpochBench(ftCfg)), featurePassTrainSeconds: ftFeatures.splits[0].seconds };

@@ -1,6 +1,7 @@
 /** `npm run features`: the backbone pass over train and test of a competition. */
 import { join } from "node:path";
-import { finetunedHead, type Config } from "../config.js";
+import type { Config } from "../config.js";
+import { ModelLineup } from "../registry/lineup.js";
 import { loadTextSplit } from "../data/competition.js";
 import { Backbone } from "../backbone/backbone.js";
 import { existsSync } from "node:fs";
@@ -8,7 +9,6 @@ import { cachedSplit, featurePassSplit, type SplitInput, type SplitResult, type 
 import { FEATURE_FORMAT, readManifest, type CacheKey, type Manifest } from "./store.js";
 import { sha256File } from "../util/hash.js";
 import { info } from "../util/progress.js";
-import { UserError } from "../util/errors.js";
 
 export interface FeaturesResult {
   splits: SplitResult[];
@@ -30,11 +30,14 @@ export async function runFeatures(cfg: Config, extra: Partial<FeaturePassOptions
   const train = loadTextSplit(cfg.data, "train");
   const test = loadTextSplit(cfg.data, "test");
   const splits = [{ name: "train", ...train }, { name: "test", ...test }];
-  const cached = cachedRun(cfg, splits);
+  const lineup = await ModelLineup.load(cfg);
+  // the hidden layers the listed models' families need stored (the fine-tuned heads: L − finetune.topLayers)
+  const cachedLayers = (numLayers: number): number[] => lineup.lowerLayers(cfg.heads, numLayers);
+  const cached = cachedRun(cfg, splits, cachedLayers);
   if (cached) return cached;
   const backbone = await Backbone.load(cfg.backbone.model, cfg.backbone.maxLength, cfg.backbone.threads);
   try {
-    const hiddenLayers = cachedLayers(cfg, backbone.info.numLayers);
+    const hiddenLayers = cachedLayers(backbone.info.numLayers);
     const results: SplitResult[] = [];
     for (const s of splits) {
       const r = await featurePassSplit(s, { backbone, featuresDir: featuresDir(cfg), textColumns: cfg.data.text, batchTokens: cfg.backbone.batchTokens, chunkRows: cfg.backbone.chunkRows, hiddenLayers, ...extra });
@@ -48,7 +51,7 @@ export async function runFeatures(cfg: Config, extra: Partial<FeaturePassOptions
 }
 
 /** Both splits' results when their exports are up to date (the model's and tokenizer's files hashed, the model not loaded). */
-function cachedRun(cfg: Config, splits: SplitInput[]): FeaturesResult | undefined {
+function cachedRun(cfg: Config, splits: SplitInput[], cachedLayers: (numLayers: number) => number[]): FeaturesResult | undefined {
   const t0 = performance.now();
   const model = join(cfg.backbone.model, "model.onnx"), tokenizer = join(cfg.backbone.model, "tokenizer.json");
   if (!existsSync(model) || !existsSync(tokenizer)) return undefined;
@@ -56,7 +59,7 @@ function cachedRun(cfg: Config, splits: SplitInput[]): FeaturesResult | undefine
   const found: Manifest[] = [];
   for (const s of splits) {
     const prev = readManifest(join(featuresDir(cfg), s.name));
-    const m = prev && cachedSplit(s, featuresDir(cfg), key, cachedLayers(cfg, prev.numLayers));
+    const m = prev && cachedSplit(s, featuresDir(cfg), key, cachedLayers(prev.numLayers));
     if (!m) return undefined;
     found.push(m);
   }
@@ -67,13 +70,6 @@ function cachedRun(cfg: Config, splits: SplitInput[]): FeaturesResult | undefine
   for (const r of results) info(describe(r, "cpu"));
   const m = found[0];
   return { splits: results, backbone: { modelDir: cfg.backbone.model, onnxSha256: key.onnxSha256, tokenizerSha256: key.tokenizerSha256, hiddenSize: m.hiddenSize, numLayers: m.numLayers, maxLength: m.maxLength } };
-}
-
-/** The lower layer whose states the fine-tuned heads start from (L − finetune.topLayers), if any such head is listed. */
-export function cachedLayers(cfg: Config, numLayers: number): number[] {
-  if (!cfg.heads.some((h) => finetunedHead(h))) return [];
-  if (cfg.finetune.topLayers > numLayers) throw new UserError(`"finetune.topLayers" ${cfg.finetune.topLayers} exceeds the model's ${numLayers} layers`);
-  return [numLayers - cfg.finetune.topLayers];
 }
 
 export function describe(r: SplitResult, provider: string): string {

@@ -14,7 +14,7 @@
  */
 import { GraphBuilder, DT } from "../onnx/graphBuilder.js";
 import { LayerOps } from "../onnx/trainOps.js";
-import type { Task } from "../config.js";
+import type { Task } from "../models/names.js";
 import type { FinetuneSpec } from "./spec.js";
 import { poolingBackward, poolingForward, poolingParams } from "./poolingGraph.js";
 

@@ -4,7 +4,7 @@
  * own output, so the head starts on the scale its frozen twin was fitted on) and, for
  * weightedLayer, the frozen layers' vectors of a batch (heads/layerRows.ts).
  */
-import type { HeadName } from "../config.js";
+import type { HeadName } from "../models/names.js";
 import type { FeatureSplit } from "../features/store.js";
 import { fitStandardizer } from "../heads/linear.js";
 import { layerStats } from "../heads/layerRows.js";

@@ -1,5 +1,5 @@
 /** What one fine-tuned head's graph is built for: the backbone's trained layers, the pooling head, the task. */
-import type { HeadName, Task } from "../config.js";
+import type { HeadName, Task } from "../models/names.js";
 import type { TrainableStack } from "../families/types.js";
 
 export interface FinetuneSpec {

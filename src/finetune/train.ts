@@ -5,11 +5,15 @@
  * Early stopping on a 10% split of the training rows (never the OOF fold); the best epoch is kept.
  * Single-threaded ONNX Runtime per job, so results are byte-identical whatever the worker count.
  */
-import { finetunedHead, type HeadName } from "../heads/names.js";
+import { finetunedHead, type HeadName } from "../models/names.js";
 import type { FeatureSources, FoldResult, FoldTask } from "../heads/types.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../backends/ort.js";
 import { TokenSource } from "../heads/tokenSource.js";
-import { carveValidation, earlyStopping, lrFactor, modelTargets, shuffledLengthBatches, targetMatrix, taskLoss, uniformInit } from "../heads/sgd.js";
+import { shuffledLengthBatches } from "../heads/batches.js";
+import { carveValidation, earlyStopping, taskLoss } from "../heads/earlyStopping.js";
+import { modelTargets, targetMatrix } from "../heads/modelTargets.js";
+import { lrFactor } from "../heads/schedule.js";
+import { uniformInit } from "../util/random.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
 import { hiddenArray } from "../features/store.js";
 import { UserError } from "../util/errors.js";
@@ -17,7 +21,7 @@ import { buildFinetuneGraph, paramShapes } from "./graph.js";
 import type { FinetuneSpec } from "./spec.js";
 import { loadTopLayers } from "./weights.js";
 import { AdamW, type ParamGroup } from "./adamw.js";
-import type { FinetuneOptions } from "../config.js";
+import type { FinetuneModelOptions, FinetuneOptions } from "./options.js";
 import { pooledStats } from "./inputs.js";
 import { LayerRows } from "../heads/layerRows.js";
 import type { TrainableStack } from "../families/types.js";
@@ -140,7 +144,7 @@ export interface FinetuneJob {
 }
 
 /** Loads the top k layers of the checkpoint and builds the graphs over the cached layer L − k (`hidden`: where its states come from). */
-export async function openJob(sources: FeatureSources, t: FoldTask, hidden: HiddenSourceFactory = fromCache): Promise<FinetuneJob> {
+export async function openJob(sources: FeatureSources, t: FoldTask<FinetuneModelOptions>, hidden: HiddenSourceFactory = fromCache): Promise<FinetuneJob> {
   const head = finetunedHead(t.head);
   if (!head) throw new Error(`${t.head} is not a fine-tuned head`);
   const o = t.options.finetune;
@@ -177,7 +181,7 @@ export async function openJob(sources: FeatureSources, t: FoldTask, hidden: Hidd
 }
 
 /** Trains `<head>-ft` on one fold (`hidden`: where the layer's states come from; the benchmark recomputes them). */
-export async function train(sources: FeatureSources, t: FoldTask, hidden: HiddenSourceFactory = fromCache): Promise<FoldResult> {
+export async function train(sources: FeatureSources, t: FoldTask<FinetuneModelOptions>, hidden: HiddenSourceFactory = fromCache): Promise<FoldResult> {
   const t0 = performance.now();
   const job = await openJob(sources, t, hidden);
   try {

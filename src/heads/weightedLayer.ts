@@ -4,6 +4,7 @@
  * (or per-layer mean vectors), then a linear output; everything trained jointly with Adam.
  */
 import type { FeatureSources, FoldResult, FoldTask } from "./types.js";
+import type { HeadOptions } from "./options.js";
 import { link } from "./linear.js";
 import { trainAdam, type GradModel } from "./adam.js";
 import { carveValidation } from "./earlyStopping.js";
@@ -92,7 +93,7 @@ class WeightedLayerModel implements GradModel {
 }
 
 /** Trains the head on one fold. */
-export async function train(sources: FeatureSources, t: FoldTask): Promise<FoldResult> {
+export async function train(sources: FeatureSources, t: FoldTask<HeadOptions>): Promise<FoldResult> {
   const t0 = performance.now();
   const opt = t.options.weightedLayer;
   const arr = opt.source === "mean" ? "layers_mean" : "layers_cls";

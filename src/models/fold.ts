@@ -29,3 +29,9 @@ export interface FoldAnswer<Name extends string> {
   /** what the trainer chose or learned (L2 strength, epochs, layer weights, …) */
   info: Record<string, Json>;
 }
+
+/** A model's fold job: the problem, the model family's options (src/models/family.ts), and the backbone's folder. */
+export interface FoldTask<O = unknown> extends FoldProblem<string> {
+  /** `modelDir`: the backbone's model folder (the fine-tuned heads start from its weights) */
+  options: O & { modelDir: string };
+}

@@ -12,6 +12,9 @@ export type FinetunedName = `${HeadName}-ft`;
 export const HEAD_NAMES: readonly HeadName[] = ["mean", "max", "min", "weightedLayer", "attention"];
 export const FINETUNED_NAMES: readonly FinetunedName[] = HEAD_NAMES.map((h) => `${h}-ft` as const);
 
+/** The models a config that lists no `heads` trains: the frozen pooling heads and tfidf. */
+export const DEFAULT_MODELS: readonly string[] = [...HEAD_NAMES, "tfidf"];
+
 /** The frozen head a fine-tuned model trains (`mean-ft` → `mean`), or undefined for any other model. */
 export function finetunedHead(model: string): HeadName | undefined {
   const head = model.endsWith("-ft") ? model.slice(0, -3) : "";

@@ -12,14 +12,16 @@ import { column, type CsvTable, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { featuresDir, runFeatures, type FeaturesResult } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
-import { codeFingerprint, entry, modelOptions, priorSeconds, problemSize } from "./registry.js";
+import { ModelLineup } from "../registry/lineup.js";
+import type { ModelFamily } from "../models/family.js";
+import { problemSize } from "./problemSize.js";
 import type { FoldResult, Json } from "../heads/types.js";
 import { runPool, type PoolJob } from "../util/workerPool.js";
 import { foldTask, jobDone, jobFile, jobsDir, readJobResult, writeJobResult, type FoldData } from "./foldJob.js";
 import type { ChunkRunner } from "../features/pass.js";
 import { JobClock, type PlannedJob } from "./schedule.js";
 import { jobTrace } from "./jobTrace.js";
-import { groupFolds, stratifiedFolds } from "../validation/folds.js";
+import { groupFolds, stratifiedFolds } from "../folds/kfold.js";
 import { score } from "../validation/metrics.js";
 import { checkSampleColumns, readTargets, type Targets } from "../validation/targets.js";
 import { placeError } from "../util/errors.js";
@@ -28,7 +30,6 @@ import { rowsWhere, takeRows } from "../util/rows.js";
 import { checkpoint } from "../util/faults.js";
 import { Progress, fmtSecs, info } from "../util/progress.js";
 import type { WorkerInput } from "./worker.js";
-import { buildCorpus, corpusBytes, type LexicalCorpus } from "../lexical/corpus.js";
 
 /** Everything validated up front, before any long work. */
 export interface Prepared {
@@ -66,14 +67,6 @@ export function prepare(cfg: Config): Prepared {
   return { cfg, train, test, sample, testRowOf, targets, folds };
 }
 
-/** The n-gram counts of every train and test text, for the lexical model's fold jobs. */
-function countNgrams(p: Prepared, cfg: Config): LexicalCorpus {
-  const t0 = performance.now();
-  const corpus = buildCorpus(p.train.texts, p.test.texts, cfg.headOptions.tfidf);
-  info(`tfidf: n-grams of ${p.train.texts.length + p.test.texts.length} texts counted in ${((performance.now() - t0) / 1000).toFixed(1)} s (${(corpusBytes(corpus) / 2 ** 20).toFixed(0)} MiB, shared by the fold jobs)`);
-  return corpus;
-}
-
 export interface HeadScores {
   cv: number;
   folds: number[];
@@ -84,10 +77,10 @@ export interface HeadScores {
 export interface OofResult {
   prepared: Prepared;
   features: FeaturesResult;
-  heads: Partial<Record<ModelName, HeadScores>>;
+  heads: Record<ModelName, HeadScores>;
   /** OOF predictions per head [n × c], test predictions in test.csv row order [nTest × c] */
-  oof: Partial<Record<ModelName, Float64Array>>;
-  test: Partial<Record<ModelName, Float64Array>>;
+  oof: Record<ModelName, Float64Array>;
+  test: Record<ModelName, Float64Array>;
   trainSeconds: number;
 }
 
@@ -98,13 +91,13 @@ export type Job = PoolJob<WorkerInput> & PlannedJob & { fold: number };
  * A job's id: model, fold, and a key of what its result depends on — the features, targets and
  * folds, and only its own model's options and code — so that a result is reused exactly when valid.
  */
-function jobIds(cfg: Config, p: Prepared, fTrain: FeatureSplit, fTest: FeatureSplit): (m: ModelName, fold: number) => string {
+function jobIds(cfg: Config, p: Prepared, fTrain: FeatureSplit, fTest: FeatureSplit, lineup: ModelLineup): (m: ModelName, fold: number) => string {
   const t = p.targets;
   const data = {
     train: sha256(fTrain.manifest.rowHashes.join()), test: sha256(fTest.manifest.rowHashes.join()), model: fTrain.manifest.onnxSha256,
     maxLength: fTrain.manifest.maxLength, y: sha256(new Uint8Array(t.y.buffer)), folds: sha256(new Uint8Array(p.folds.buffer)), task: t.task, c: t.c,
   };
-  const keys = new Map(cfg.heads.map((m) => [m, sha256(JSON.stringify({ data, code: codeFingerprint(m), options: modelOptions(cfg, m) })).slice(0, 16)]));
+  const keys = new Map(cfg.heads.map((m) => [m, sha256(JSON.stringify({ data, code: lineup.code(m), options: { seed: cfg.headOptions.seed, ...lineup.cacheOptions(m) } })).slice(0, 16)]));
   return (m, fold) => `${m}-${fold}-${keys.get(m)}`;
 }
 
@@ -112,7 +105,7 @@ function jobIds(cfg: Config, p: Prepared, fTrain: FeatureSplit, fTest: FeatureSp
 export interface JobRunner {
   /** jobs that run side by side */
   slots: number;
-  /** its jobs share this process's memory: tfidf's n-grams are counted once here and handed over */
+  /** its jobs share this process's memory: an input a family shares between its jobs (tfidf's n-gram counts) is built once here and handed over */
   sharedMemory: boolean;
   run(jobs: Job[], onStart: (id: string) => void, onResult: (id: string, r: FoldResult) => void): Promise<void>;
 }
@@ -195,7 +188,7 @@ export interface OofRunOptions {
   /** computes the feature pass's missing chunks elsewhere */
   chunkRunner?: ChunkRunner;
   /** runs the fold jobs elsewhere */
-  jobRunner?: (p: Prepared) => Promise<JobRunner>;
+  jobRunner?: (p: Prepared, lineup: ModelLineup) => Promise<JobRunner>;
 }
 
 /** The targets and folds every fold job of this run reads. */
@@ -204,16 +197,16 @@ export function foldData(p: Prepared): FoldData {
 }
 
 export async function runOof(cfg: Config, opts: OofRunOptions = {}): Promise<OofResult> {
+  const lineup = await ModelLineup.load(cfg);
   const p = prepare(cfg);
   const features = await runFeatures(cfg, opts.chunkRunner ? { chunkRunner: opts.chunkRunner } : {});
-  const { targets } = p;
   const K = cfg.folds.k;
   const trainDir = join(featuresDir(cfg), "train"), testDir = join(featuresDir(cfg), "test");
   const fTrain = FeatureSplit.open(trainDir), fTest = FeatureSplit.open(testDir);
   mkdirSync(jobsDir(cfg.out), { recursive: true });
-  const jobId = jobIds(cfg, p, fTrain, fTest);
+  const jobId = jobIds(cfg, p, fTrain, fTest, lineup);
   const results = new Map<string, FoldResult>();
-  const size = problemSize(fTrain, fTest, targets.c);
+  const size = problemSize(fTrain, fTest, p.targets.c);
   const jobs: Job[] = [];
   for (const head of cfg.heads)
     for (let f = 0; f < K; f++) {
@@ -222,15 +215,17 @@ export async function runOof(cfg: Config, opts: OofRunOptions = {}): Promise<Oof
         results.set(id, readJobResult(jobFile(cfg.out, id)));
         continue;
       }
-      const task = foldTask(foldData(p), head, f, cfg.headOptions.seed * 1000 + f, { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model });
-      jobs.push({ id, model: head, fold: f, family: entry(head), prior: priorSeconds(head, size, cfg.finetune), input: { trainDir, testDir, task } });
+      const task = foldTask(foldData(p), head, f, cfg.headOptions.seed * 1000 + f, { ...(lineup.options(head) as object), modelDir: cfg.backbone.model });
+      jobs.push({ id, model: head, fold: f, family: lineup.costGroup(head), prior: lineup.priorSeconds(head, size), input: { trainDir, testDir, task, trainer: lineup.trainer(head).href } });
     }
-  const runner = opts.jobRunner ? await opts.jobRunner(p) : threadRunner(cfg.headOptions.workers || availableParallelism());
-  const lexicalJobs = runner.sharedMemory ? jobs.filter((j) => j.model === "tfidf") : [];
-  if (lexicalJobs.length) {
-    // counted once in this thread; every job gets the same shared arrays
-    const lexical = countNgrams(p, cfg);
-    for (const j of lexicalJobs) j.input.lexical = lexical;
+  const runner = opts.jobRunner ? await opts.jobRunner(p, lineup) : threadRunner(cfg.headOptions.workers || availableParallelism());
+  if (runner.sharedMemory) {
+    // built once in this thread; every job of the family gets the same (shared) arrays
+    const built = new Map<ModelFamily, Promise<unknown>>();
+    for (const j of jobs) {
+      const shared = lineup.sharedInput(j.model, { train: p.train.texts, test: p.test.texts }, built);
+      if (shared) j.input.shared = await shared;
+    }
   }
   const total = cfg.heads.length * K;
   if (results.size) info(`oof: ${results.size}/${total} fold jobs already done, resuming`);

@@ -1,16 +1,16 @@
-/** Worker thread: trains one (head, fold) job per message. */
+/** Worker thread: trains one (model, fold) job per message, with the `train` of the job's trainer module. */
 import { FeatureSplit } from "../features/store.js";
-import { trainerFor } from "./registry.js";
-import type { FoldTask, FeatureSources, FoldResult } from "../heads/types.js";
-import type { LexicalCorpus } from "../lexical/corpus.js";
+import type { FoldTask, FeatureSources, FoldResult, HeadTrainer } from "../heads/types.js";
 import { serve } from "../util/workerPool.js";
 
 export interface WorkerInput {
   trainDir: string;
   testDir: string;
   task: FoldTask;
-  /** the n-gram counts (shared memory, not copied) for the lexical model's jobs */
-  lexical?: LexicalCorpus;
+  /** URL of the module whose `train` runs the job (its family's `trainer`) */
+  trainer: string;
+  /** the input the model's family shares between its jobs (shared memory, not copied), if it has one */
+  shared?: unknown;
 }
 
 const cache = new Map<string, FeatureSources>();
@@ -18,7 +18,7 @@ const cache = new Map<string, FeatureSources>();
 serve<WorkerInput, FoldResult>(async (input) => {
   const key = `${input.trainDir}|${input.testDir}`;
   if (!cache.has(key)) cache.set(key, { train: FeatureSplit.open(input.trainDir), test: FeatureSplit.open(input.testDir) });
-  const train = await trainerFor(input.task.head);
-  const out = await train({ ...cache.get(key)!, lexical: input.lexical }, input.task);
+  const { train } = (await import(input.trainer)) as { train: HeadTrainer };
+  const out = await train({ ...cache.get(key)!, shared: input.shared }, input.task);
   return { out, transfer: [out.oof.buffer as ArrayBuffer, out.test.buffer as ArrayBuffer] };
 });

@@ -8,9 +8,11 @@
 import { existsSync, realpathSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { UnrecoverableError } from "bullmq";
-import { MODEL_NAMES, PROJECT_ROOT, type ModelName } from "../config.js";
+import { PROJECT_ROOT, type ModelName } from "../config.js";
 import type { FoldTask } from "../heads/types.js";
-import { codeFingerprint } from "../oof/registry.js";
+import type { ModelFamily } from "../models/family.js";
+import { BUILT_IN, importFamily, type ModelLineup } from "../registry/lineup.js";
+import { codeFingerprint } from "../registry/code.js";
 import { PLAN_NAME } from "./plan.js";
 
 /** A backbone's folder: inside the poolblend folder (every machine has its own), else a path on the shared storage. */
@@ -29,17 +31,34 @@ export interface FoldJobData {
   head: ModelName;
   fold: number;
   seed: number;
-  options: Omit<FoldTask["options"], "modelDir">;
+  /** the options of the model's family (plain JSON) */
+  options: Record<string, unknown>;
   model: ModelRef;
   plan: string;
-  /** codeFingerprint(head) on the coordinator */
+  /** the code fingerprint of the model's trainer on the coordinator */
   code: string;
+  /** the module that declares the model's family, when the config names it under "modelFamilies" (the coordinator's path) */
+  family?: string;
 }
 
 /** The queued form of a fold job planned by this process. */
-export function foldJobData(runDir: string, plan: string, id: string, t: FoldTask): FoldJobData {
+export function foldJobData(runDir: string, plan: string, id: string, t: FoldTask, lineup: ModelLineup): FoldJobData {
   const { modelDir, ...options } = t.options;
-  return { runDir, id, head: t.head, fold: t.fold, seed: t.seed, options, plan, model: modelRef(modelDir), code: codeFingerprint(t.head) };
+  const family = lineup.module(t.head);
+  return { runDir, id, head: t.head, fold: t.fold, seed: t.seed, options, plan, model: modelRef(modelDir), code: lineup.code(t.head), ...(family ? { family } : {}) };
+}
+
+/** The family of a job's model on this worker: poolblend's own, or the job's family module found on the shared storage; undefined if none serves it. */
+export async function jobFamily(d: FoldJobData, place: WorkerPlace): Promise<ModelFamily | undefined> {
+  const head = d?.head;
+  if (d?.family === undefined) return BUILT_IN.find((f) => f.names.includes(head));
+  const id = typeof d.id === "string" ? d.id : "(no id)";
+  if (typeof d.family !== "string") throw refuse(id, "malformed job");
+  const module = localPath(d.family, place, id, "model family module");
+  const family = await importFamily(module, `job ${id}`).catch((e: Error) => {
+    throw refuse(id, e.message);
+  });
+  return family.names.includes(head) ? family : undefined;
 }
 
 /** `FROM=TO`: a path the coordinator names under FROM is found under TO on this worker. */
@@ -68,14 +87,14 @@ export function localPath(p: string, place: WorkerPlace, id: string, what: strin
   return real;
 }
 
-/** Throws (no retry) unless the job's data has the expected shape, names, and this worker's code. */
-export function checkFoldJob(d: FoldJobData): void {
+/** Throws (no retry) unless the job's data has the expected shape, a model `family` serves, and this worker's code. */
+export function checkFoldJob(d: FoldJobData, family: ModelFamily | undefined): void {
   const id = typeof d?.id === "string" ? d.id : "(no id)";
-  if (!/^[A-Za-z-]+-\d+-[0-9a-f]{16}$/.test(id)) throw refuse(id, "not a poolblend fold job id");
-  if (!MODEL_NAMES.includes(d.head) || !id.startsWith(`${d.head}-${d.fold}-`)) throw refuse(id, `unknown model or fold (${String(d.head)}, ${String(d.fold)})`);
+  if (!/^[A-Za-z][A-Za-z0-9_-]*-\d+-[0-9a-f]{16}$/.test(id)) throw refuse(id, "not a poolblend fold job id");
+  if (!family || !id.startsWith(`${d.head}-${d.fold}-`)) throw refuse(id, `unknown model or fold (${String(d.head)}, ${String(d.fold)})`);
   if (typeof d.plan !== "string" || !PLAN_NAME.test(d.plan)) throw refuse(id, "not a poolblend plan file name");
   if (typeof d.runDir !== "string" || !Number.isInteger(d.seed) || typeof d.options !== "object") throw refuse(id, "malformed job");
-  const mine = codeFingerprint(d.head);
+  const mine = codeFingerprint(family.trainer(d.head));
   if (d.code !== mine) throw refuse(id, `refused: planned by poolblend code ${d.head}@${String(d.code)}, this worker runs ${d.head}@${mine}; run the same poolblend version on the coordinator and every worker`);
 }
 

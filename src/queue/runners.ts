@@ -4,6 +4,7 @@
  * back exactly as it reads a local run's. Without a queue URL, everything runs in this process.
  */
 import type { Config } from "../config.js";
+import type { ModelLineup } from "../registry/lineup.js";
 import { foldData, type JobRunner, type OofRunOptions, type Prepared } from "../oof/run.js";
 import { jobDone, jobFile, readJobResult } from "../oof/foldJob.js";
 import type { Coordinator } from "./coordinator.js";
@@ -11,16 +12,16 @@ import type { foldJobData } from "./foldJobs.js";
 import { writePlan } from "./plan.js";
 
 /** The queue's workers run the jobs and write their result files; this process reads them back. */
-async function queueJobRunner(coordinator: Coordinator, jobData: typeof foldJobData, cfg: Config, p: Prepared): Promise<JobRunner> {
+async function queueJobRunner(coordinator: Coordinator, jobData: typeof foldJobData, cfg: Config, p: Prepared, lineup: ModelLineup): Promise<JobRunner> {
   return {
     slots: await coordinator.slots(),
-    // a worker on another machine counts tfidf's n-grams itself, from the texts in the plan
+    // a worker on another machine builds a family's shared input (tfidf's n-gram counts) itself, from the texts in the plan
     sharedMemory: false,
     run: async (jobs, onStart, onResult) => {
       if (!jobs.length) return;
-      const texts = jobs.some((j) => j.model === "tfidf") ? { train: p.train.texts, test: p.test.texts } : undefined;
+      const texts = lineup.needsTexts(jobs.map((j) => j.model)) ? { train: p.train.texts, test: p.test.texts } : undefined;
       const plan = writePlan(cfg.out, { ...foldData(p), ...(texts ? { texts } : {}) });
-      const queued = jobs.map((j) => ({ name: "fold", id: j.id, data: jobData(cfg.out, plan, j.id, j.input.task), done: () => jobDone(jobFile(cfg.out, j.id)) }));
+      const queued = jobs.map((j) => ({ name: "fold", id: j.id, data: jobData(cfg.out, plan, j.id, j.input.task, lineup), done: () => jobDone(jobFile(cfg.out, j.id)) }));
       await coordinator.run(queued, onStart, (id) => onResult(id, readJobResult(jobFile(cfg.out, id))));
     },
   };
@@ -35,7 +36,7 @@ export async function withQueue<T>(url: string | undefined, cfg: Config, work: (
   const [{ Coordinator }, { queueChunkRunner }, { foldJobData }] = await Promise.all([import("./coordinator.js"), import("./features.js"), import("./foldJobs.js")]);
   const coordinator = await Coordinator.connect(url, cfg.out);
   try {
-    return await work({ chunkRunner: queueChunkRunner(coordinator, cfg.out), jobRunner: (p) => queueJobRunner(coordinator, foldJobData, cfg, p) });
+    return await work({ chunkRunner: queueChunkRunner(coordinator, cfg.out), jobRunner: (p, lineup) => queueJobRunner(coordinator, foldJobData, cfg, p, lineup) });
   } finally {
     await coordinator.close();
   }

@@ -8,7 +8,6 @@
  */
 import { join } from "node:path";
 import { Worker, UnrecoverableError, type Job } from "bullmq";
-import { buildCorpus, type LexicalCorpus } from "../lexical/corpus.js";
 import type { FoldResult } from "../heads/types.js";
 import { runFeaturesDir } from "../features/run.js";
 import { foldTask, jobDone, jobFile, readJobResult, writeJobResult } from "../oof/foldJob.js";
@@ -17,7 +16,8 @@ import { WorkerPool } from "../util/workerPool.js";
 import { UserError } from "../util/errors.js";
 import { info } from "../util/progress.js";
 import { LOCK_MS, MAX_STALLED, QUEUE_NAME, STALLED_CHECK_MS, connectionFor, redactedUrl } from "./connection.js";
-import { checkFoldJob, localModelDir, localPath, type FoldJobData, type WorkerPlace } from "./foldJobs.js";
+import type { ModelFamily } from "../models/family.js";
+import { checkFoldJob, jobFamily, localModelDir, localPath, type FoldJobData, type WorkerPlace } from "./foldJobs.js";
 import { plansDir, readPlan, type Plan } from "./plan.js";
 import { workerName } from "./workerName.js";
 import { ChunkWorker, type ChunkJobData } from "./chunkJobs.js";
@@ -37,10 +37,10 @@ export interface JobOutcome {
 type QueueJobData = FoldJobData | ChunkJobData;
 const isChunk = (j: Job<QueueJobData>): j is Job<ChunkJobData> => j.name === "chunk";
 
-/** Plans and n-gram counts by file, kept for the next jobs of the same run. */
+/** Plans and the families' shared inputs (tfidf's n-gram counts) by plan file, kept for the next jobs of the same run. */
 class RunCache {
   private readonly plans = new Map<string, Plan>();
-  private readonly corpora = new Map<string, LexicalCorpus>();
+  private readonly shared = new Map<string, Promise<unknown>>();
 
   plan(file: string): Plan {
     let p = this.plans.get(file);
@@ -48,21 +48,24 @@ class RunCache {
     return p;
   }
 
-  corpus(file: string, d: FoldJobData): LexicalCorpus {
-    const key = `${file}|${JSON.stringify(d.options.tfidf)}`;
-    let c = this.corpora.get(key);
-    if (!c) {
+  /** The input `family` shares between its jobs, built from the plan's texts with the job's options; undefined if it has none. */
+  sharedInput(file: string, family: ModelFamily, d: FoldJobData): Promise<unknown> | undefined {
+    if (!family.shared) return undefined;
+    const key = `${file}|${family.trainer(d.head).href}|${JSON.stringify(d.options)}`;
+    let s = this.shared.get(key);
+    if (!s) {
       const texts = this.plan(file).texts;
-      if (!texts) throw new UnrecoverableError(`job ${d.id}: the run's plan holds no texts for the lexical model`);
-      this.corpora.set(key, (c = buildCorpus(texts.train, texts.test, d.options.tfidf)));
+      if (!texts) throw new UnrecoverableError(`job ${d.id}: the run's plan holds no texts for ${d.head}`);
+      this.shared.set(key, (s = family.shared(texts, d.options)));
     }
-    return c;
+    return s;
   }
 }
 
 /** Runs one fold job: checks, then the thread, then the result file. */
 async function runFoldJob(d: FoldJobData, place: WorkerPlace, pool: WorkerPool<WorkerInput, FoldResult>, cache: RunCache): Promise<JobOutcome> {
-  checkFoldJob(d);
+  const family = await jobFamily(d, place);
+  checkFoldJob(d, family);
   const runDir = localPath(d.runDir, place, d.id, "run folder");
   const file = jobFile(runDir, d.id);
   if (jobDone(file)) return { seconds: readJobResult(file).seconds, found: true };
@@ -70,7 +73,8 @@ async function runFoldJob(d: FoldJobData, place: WorkerPlace, pool: WorkerPool<W
   const plan = cache.plan(planFile);
   const task = foldTask(plan, d.head, d.fold, d.seed, { ...d.options, modelDir: localModelDir(d.model, place, d.id) });
   const features = runFeaturesDir(runDir);
-  const input: WorkerInput = { trainDir: join(features, "train"), testDir: join(features, "test"), task, ...(d.head === "tfidf" ? { lexical: cache.corpus(planFile, d) } : {}) };
+  const shared = await cache.sharedInput(planFile, family!, d);
+  const input: WorkerInput = { trainDir: join(features, "train"), testDir: join(features, "test"), task, trainer: family!.trainer(d.head).href, ...(shared === undefined ? {} : { shared }) };
   let r: FoldResult;
   try {
     r = await pool.call(input);

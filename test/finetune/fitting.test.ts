@@ -10,10 +10,12 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { sentimentFeatures, foldTask, type FinetuneData } from "../helpers/finetuneData.js";
 import { fitAdamW, openJob, train, type FinetuneJob } from "../../src/finetune/train.js";
 import { AdamW } from "../../src/finetune/adamw.js";
-import { carveValidation, modelTargets } from "../../src/heads/sgd.js";
+import { carveValidation } from "../../src/heads/earlyStopping.js";
+import { modelTargets } from "../../src/heads/modelTargets.js";
 import { train as trainFrozenMean } from "../../src/heads/mean.js";
 import { auc } from "../../src/validation/metrics.js";
 import type { FoldTask } from "../../src/heads/types.js";
+import type { FinetuneModelOptions } from "../../src/finetune/options.js";
 import { referenceLinearSchedule } from "../reference/optimizerReference.js";
 
 const N_TRAIN = 800, N_TEST = 20;
@@ -38,7 +40,7 @@ interface EpochLog {
  * The trainer's own pieces, composed as train() composes them, with the model's calls and the
  * optimiser's steps recorded on the way through (every call goes on to the real one).
  */
-async function observedFit(t: FoldTask): Promise<{ job: FinetuneJob; start: Float32Array[]; fit: Int32Array; stop: Int32Array; log: EpochLog[]; result: Awaited<ReturnType<typeof fitAdamW>> }> {
+async function observedFit(t: FoldTask<FinetuneModelOptions>): Promise<{ job: FinetuneJob; start: Float32Array[]; fit: Int32Array; stop: Int32Array; log: EpochLog[]; result: Awaited<ReturnType<typeof fitAdamW>> }> {
   const job = await openJob(data.sources, t);
   const o = t.options.finetune, m = job.model;
   const start = m.params.map((p) => Float32Array.from(p));
@@ -96,7 +98,7 @@ function relChange(a: Float32Array, b: Float32Array): number {
 
 describe("fine-tuning loop (mean-ft, topLayers 1, real data)", () => {
   // a high learning rate on 300 rows: the early-stopping loss gets worse after an early epoch
-  const hot = (): FoldTask => foldTask("mean-ft", data.labels, range(0, 300), range(300, 400), { topLayers: 1, epochs: 6, lr: 1e-3, headLr: 1e-2, patience: 2, warmup: 0.1, batchRows: 16, batchTokens: 512 });
+  const hot = (): FoldTask<FinetuneModelOptions> => foldTask("mean-ft", data.labels, range(0, 300), range(300, 400), { topLayers: 1, epochs: 6, lr: 1e-3, headLr: 1e-2, patience: 2, warmup: 0.1, batchRows: 16, batchTokens: 512 });
   let run: Awaited<ReturnType<typeof observedFit>>;
   beforeAll(async () => {
     run = await observedFit(hot());

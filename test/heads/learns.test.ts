@@ -7,16 +7,16 @@ import { train as trainMin } from "../../src/heads/min.js";
 import { train as trainWeighted } from "../../src/heads/weightedLayer.js";
 import { auc } from "../../src/validation/metrics.js";
 import type { FoldTask, FeatureSources } from "../../src/heads/types.js";
-import { FINETUNE_DEFAULTS, type HeadName } from "../../src/config.js";
-import { TFIDF_DEFAULTS } from "../../src/lexical/options.js";
+import type { HeadName } from "../../src/config.js";
+import type { HeadOptions } from "../../src/heads/options.js";
 
 const H = 16, L1 = 7, N = 700, NTRAIN = 560;
 
-function task(head: HeadName, labels: number[]): FoldTask {
+function task(head: HeadName, labels: number[]): FoldTask<HeadOptions> {
   return {
     head, fold: 0, task: "binary", c: 1, y: Float64Array.from(labels), strata: Int32Array.from(labels),
     trainIdx: Int32Array.from({ length: NTRAIN }, (_, i) => i), validIdx: Int32Array.from({ length: N - NTRAIN }, (_, i) => NTRAIN + i),
-    seed: 3, options: { weightedLayer: { layerStart: 4, source: "cls" }, finetune: FINETUNE_DEFAULTS, tfidf: TFIDF_DEFAULTS, modelDir: "" },
+    seed: 3, options: { weightedLayer: { layerStart: 4, source: "cls" }, modelDir: "" },
   };
 }
 

@@ -10,8 +10,8 @@ import { loadTextSplit } from "../../src/data/competition.js";
 import { featurePassSplit } from "../../src/features/pass.js";
 import { FeatureSplit } from "../../src/features/store.js";
 import { readCsv } from "../../src/io/csv.js";
-import { FINETUNE_DEFAULTS, type FinetuneOptions, type ModelName } from "../../src/config.js";
-import { TFIDF_DEFAULTS } from "../../src/lexical/options.js";
+import type { ModelName } from "../../src/config.js";
+import { FINETUNE_DEFAULTS, type FinetuneModelOptions, type FinetuneOptions } from "../../src/finetune/options.js";
 import type { FeatureSources, FoldTask } from "../../src/heads/types.js";
 
 export interface FinetuneData {
@@ -40,9 +40,9 @@ export async function sentimentFeatures(nTrain: number, nTest: number): Promise<
 }
 
 /** A binary fold task: `trainIdx` trains (10% of it early-stops), `validIdx` is held out. */
-export function foldTask(head: ModelName, labels: number[], trainIdx: Int32Array, validIdx: Int32Array, finetune: Partial<FinetuneOptions>, seed = 7): FoldTask {
+export function foldTask(head: ModelName, labels: number[], trainIdx: Int32Array, validIdx: Int32Array, finetune: Partial<FinetuneOptions>, seed = 7): FoldTask<FinetuneModelOptions> {
   return {
     head, fold: 0, task: "binary", c: 1, y: Float64Array.from(labels), strata: Int32Array.from(labels), trainIdx, validIdx, seed,
-    options: { weightedLayer: { layerStart: 4, source: "cls" }, finetune: { ...FINETUNE_DEFAULTS, ...finetune }, tfidf: TFIDF_DEFAULTS, modelDir: ensureModel() },
+    options: { weightedLayer: { layerStart: 4, source: "cls" }, finetune: { ...FINETUNE_DEFAULTS, ...finetune }, modelDir: ensureModel() },
   };
 }

@@ -1,8 +1,10 @@
 import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
 import { JobClock, type PlannedJob } from "../../src/oof/schedule.js";
-import { entry, priorSeconds, type ProblemSize } from "../../src/oof/registry.js";
-import type { FinetuneOptions, ModelName } from "../../src/config.js";
+import { ModelLineup } from "../../src/registry/lineup.js";
+import type { ProblemSize } from "../../src/models/family.js";
+import type { ModelName } from "../../src/config.js";
+import type { FinetuneOptions } from "../../src/finetune/options.js";
 
 const jobs = (model: string, n: number, prior: number, family = model): PlannedJob[] => Array.from({ length: n }, (_, f) => ({ id: `${model}-${f}`, model, family, prior }));
 
@@ -72,7 +74,8 @@ const recorded = (name: string): RecordedRun => JSON.parse(readFileSync(new URL(
 /** (ETA − truth) / truth at each second from the first finished fine-tuned job on, replaying the run's starts and ends through today's estimator and priors. */
 function replay(run: RecordedRun, until: number): { t: number; eta: number; truth: number }[] {
   const id = (j: { model: string; fold: number }): string => `${j.model}-${j.fold}`;
-  const clock = new JobClock(run.jobs.map((j) => ({ id: id(j), model: j.model, family: entry(j.model), prior: priorSeconds(j.model, run.size, run.finetune) })), run.workers);
+  const lineup = ModelLineup.builtIn({ finetune: run.finetune });
+  const clock = new JobClock(run.jobs.map((j) => ({ id: id(j), model: j.model, family: lineup.costGroup(j.model), prior: lineup.priorSeconds(j.model, run.size) })), run.workers);
   // ends before starts at the same instant: the pool hands the freed worker its next job
   const events = [...run.jobs.map((j) => ({ t: j.end, end: true, id: id(j) })), ...run.jobs.map((j) => ({ t: j.start, end: false, id: id(j) }))].sort((a, b) => a.t - b.t || Number(b.end) - Number(a.end));
   const T = Math.max(...run.jobs.map((j) => j.end));

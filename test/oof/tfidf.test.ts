@@ -13,6 +13,8 @@ import { HEAD_NAMES, loadConfig } from "../../src/config.js";
 import { prepare } from "../../src/oof/run.js";
 import { buildCorpus, train } from "../../src/lexical/model.js";
 import type { FoldTask } from "../../src/heads/types.js";
+import { lexicalFamily, type LexicalOptions } from "../../src/lexical/family.js";
+import { checks } from "../../src/models/checks.js";
 import { rowsWhere } from "../../src/util/rows.js";
 
 const K = 3;
@@ -64,17 +66,18 @@ describe("the default heads through npm run oof and npm run blend", () => {
   it("every tfidf fold trained in a worker thread on the shared corpus equals the same fold trained in this process", async () => {
     const cfg = loadConfig(comp.configFile, { out: out("clean"), folds: { k: K } });
     const p = prepare(cfg);
-    const corpus = buildCorpus(p.train.texts, p.test.texts, cfg.headOptions.tfidf);
+    const { tfidf } = lexicalFamily.parseOptions(cfg.raw, checks(cfg.configFile));
+    const corpus = buildCorpus(p.train.texts, p.test.texts, tfidf);
     const oof = readCsv(join(out("clean"), "oof", "tfidf.csv")).rows;
     expect(oof.map((r) => Number(r[1]))).toEqual(Array.from(p.folds));
     const testSum = new Float64Array(p.test.ids.length);
     for (let f = 0; f < K; f++) {
-      const t: FoldTask = {
+      const t: FoldTask<LexicalOptions> = {
         head: "tfidf", fold: f, task: p.targets.task, c: p.targets.c, y: p.targets.y, strata: p.targets.strata,
         trainIdx: rowsWhere(p.folds, (x) => x !== f), validIdx: rowsWhere(p.folds, (x) => x === f),
-        seed: cfg.headOptions.seed * 1000 + f, options: { weightedLayer: cfg.headOptions.weightedLayer, finetune: cfg.finetune, tfidf: cfg.headOptions.tfidf, modelDir: cfg.backbone.model },
+        seed: cfg.headOptions.seed * 1000 + f, options: { tfidf, modelDir: cfg.backbone.model },
       };
-      const r = await train(corpus, t, cfg.headOptions.tfidf);
+      const r = await train(corpus, t, tfidf);
       expect(Array.from(t.validIdx, (row) => Number(oof[row][2])), `fold ${f}`).toEqual(Array.from(r.oof));
       r.test.forEach((v, i) => (testSum[i] += v / K));
     }

@@ -15,7 +15,7 @@ import { makeSentimentCompetition, type TempCompetition } from "../helpers/compe
 import { pipelineArgv, ROOT, runPipeline, treeHashes, type RunResult } from "../helpers/run.js";
 import { TestRedis, WorkerProc, redisMissing, stopStarted } from "../helpers/redis.js";
 import { QUEUE_NAME, connectionFor } from "../../src/queue/connection.js";
-import { codeFingerprint } from "../../src/oof/registry.js";
+import { ModelLineup } from "../../src/registry/lineup.js";
 
 if (redisMissing) console.warn(`SKIPPED test/queue/queue.test.ts: ${redisMissing}`);
 
@@ -185,8 +185,8 @@ describe.skipIf(redisMissing !== undefined)("fold jobs on a queue", () => {
     const plan = `plan-${"0".repeat(16)}.json`;
     const base = { id: `mean-0-${"a".repeat(16)}`, head: "mean", fold: 0, seed: 0, options: {}, model: { inPoolblend: "models/minilm-l6" }, plan };
     const stale = await q.add("fold", { ...base, runDir: out, code: "0123456789abcdef" }, { attempts: 3 });
-    const outside = await q.add("fold", { ...base, id: `mean-1-${"a".repeat(16)}`, fold: 1, runDir: tmpdir(), code: codeFingerprint("mean") }, { attempts: 3 });
-    const escape = await q.add("fold", { ...base, id: `mean-2-${"a".repeat(16)}`, fold: 2, runDir: join(comp.root, "..", "..", "etc"), code: codeFingerprint("mean") }, { attempts: 3 });
+    const outside = await q.add("fold", { ...base, id: `mean-1-${"a".repeat(16)}`, fold: 1, runDir: tmpdir(), code: ModelLineup.builtIn().code("mean") }, { attempts: 3 });
+    const escape = await q.add("fold", { ...base, id: `mean-2-${"a".repeat(16)}`, fold: 2, runDir: join(comp.root, "..", "..", "etc"), code: ModelLineup.builtIn().code("mean") }, { attempts: 3 });
     const failed = async (id: string): Promise<string> => {
       for (;;) {
         const state = await q.getJobState(id);
@@ -199,10 +199,10 @@ describe.skipIf(redisMissing !== undefined)("fold jobs on a queue", () => {
       }
     };
     // unrecoverable: failed after one attempt, not retried
-    expect(await failed(stale.id!)).toBe(`1 job mean-0-${"a".repeat(16)}: refused: planned by poolblend code mean@0123456789abcdef, this worker runs mean@${codeFingerprint("mean")}; run the same poolblend version on the coordinator and every worker`);
+    expect(await failed(stale.id!)).toBe(`1 job mean-0-${"a".repeat(16)}: refused: planned by poolblend code mean@0123456789abcdef, this worker runs mean@${ModelLineup.builtIn().code("mean")}; run the same poolblend version on the coordinator and every worker`);
     expect(await failed(outside.id!)).toMatch(/^1 job mean-1-a+: run folder .* is outside this worker's root .* \(--root\); rejected$/);
     expect(await failed(escape.id!)).toMatch(/^1 job mean-2-a+: run folder .*(does not exist on this worker|is outside this worker's root)/);
-    expect(w.log).toContain(`refused: planned by poolblend code mean@0123456789abcdef, this worker runs mean@${codeFingerprint("mean")}`);
+    expect(w.log).toContain(`refused: planned by poolblend code mean@0123456789abcdef, this worker runs mean@${ModelLineup.builtIn().code("mean")}`);
     await q.obliterate({ force: true });
     await q.close();
     await stopAll([w]);
