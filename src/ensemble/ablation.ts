@@ -3,7 +3,7 @@
  * family and scored the same way (in-sample and nested CV). "The blend is at least as good with
  * tf-idf as without it" and "ten heads beat the five frozen ones" are read off these numbers.
  */
-import { HEAD_NAMES, type BlendMethod } from "../config.js";
+import type { BlendMethod } from "../config.js";
 import { blend, type BlendInput } from "./blend.js";
 
 export interface Ablation {
@@ -15,17 +15,17 @@ export interface Ablation {
   nestedScore: number;
 }
 
-const FAMILIES: { name: string; member: (model: string) => boolean }[] = [
-  { name: "the frozen heads", member: (m) => (HEAD_NAMES as readonly string[]).includes(m) },
-  { name: "the fine-tuned heads", member: (m) => m.endsWith("-ft") },
-  { name: "tfidf", member: (m) => m === "tfidf" },
-  { name: "the external models", member: (m) => m.startsWith("ext:") },
-];
+/** A family of models as the ablations see it (src/models/family.ts has both fields). */
+export interface ModelGroup {
+  label: string;
+  names: readonly string[];
+}
 
-/** One refit of `method` per family that is present and not alone in the blend. */
-export async function ablations(method: BlendMethod, input: BlendInput, columns: string[]): Promise<Ablation[]> {
+/** One refit of `method` per family that is present and not alone in the blend; the external files (`ext:` names) are one more family. */
+export async function ablations(method: BlendMethod, input: BlendInput, columns: string[], families: readonly ModelGroup[]): Promise<Ablation[]> {
+  const groups = [...families.map((f) => ({ name: f.label, member: (m: string) => f.names.includes(m) })), { name: "the external models", member: (m: string) => m.startsWith("ext:") }];
   const out: Ablation[] = [];
-  for (const fam of FAMILIES) {
+  for (const fam of groups) {
     const keep = input.names.map((n, i) => (fam.member(n) ? -1 : i)).filter((i) => i >= 0);
     if (keep.length === input.names.length || keep.length === 0) continue;
     const pick = <T>(xs: readonly T[]): T[] => keep.map((i) => xs[i]);

@@ -10,6 +10,7 @@ import { loadExternal } from "./external.js";
 import { ablations, type Ablation } from "./ablation.js";
 import { submissionRows, writeSubmission } from "./submission.js";
 import { UserError } from "../util/errors.js";
+import { ModelLineup } from "../registry/lineup.js";
 
 export interface BlendRun {
   oof: OofResult;
@@ -44,7 +45,7 @@ export async function runBlend(cfg: Config, external: { oof: string[]; test: str
   for (const a of [chosen.oof, chosen.test]) if (!a.every(Number.isFinite)) throw new Error("blend produced non-finite predictions");
   const rows = submissionRows(cfg, t, p.sample, p.testRowOf, chosen.test);
   writeSubmission(cfg.submission, p.sample, rows);
-  const without = await ablations(chosen.method, { names, oof, test, ctx }, t.columns);
+  const without = await ablations(chosen.method, { names, oof, test, ctx }, t.columns, (await ModelLineup.load(cfg)).families());
 
   const singles = names.map((n, i) => ({ name: n, cv: score(cfg.metric, t.y, oof[i], t.c) }));
   const bestSingle = singles.reduce((a, b) => (better(cfg.metric, b.cv, a.cv) ? b : a));

@@ -10,6 +10,7 @@ import { parseFinetuneModelOptions, type FinetuneModelOptions } from "./options.
 
 export const finetuneFamily: ModelFamily<FinetuneModelOptions> = {
   names: FINETUNED_NAMES,
+  label: "the fine-tuned heads",
   parseOptions: parseFinetuneModelOptions,
   // so that changing `finetune` never recomputes a frozen head, and the weighted-layer options only the heads that pool by them
   cacheOptions: (name, o) => ({ ...(finetunedHead(name) === "weightedLayer" ? { weightedLayer: o.weightedLayer } : {}), finetune: o.finetune }),

@@ -5,6 +5,7 @@ import { parseHeadOptions, type HeadOptions } from "./options.js";
 
 export const headsFamily: ModelFamily<HeadOptions> = {
   names: HEAD_NAMES,
+  label: "the frozen heads",
   parseOptions: parseHeadOptions,
   cacheOptions: (name, o) => (name === "weightedLayer" ? { weightedLayer: o.weightedLayer } : {}),
   trainer: (name) => new URL(`./${name}.ts`, import.meta.url),

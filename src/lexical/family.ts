@@ -14,6 +14,7 @@ export interface LexicalOptions {
 
 export const lexicalFamily: ModelFamily<LexicalOptions> = {
   names: ["tfidf"],
+  label: "tfidf",
   parseOptions: (config, k) => ({ tfidf: parseTfidfOptions(isObj(config.headOptions) ? config.headOptions.tfidf : undefined, k.bad) }),
   cacheOptions: (_name, o) => ({ tfidf: o.tfidf }),
   trainer: () => new URL("./trainer.ts", import.meta.url),

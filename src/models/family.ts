@@ -35,6 +35,8 @@ export interface TrainTexts {
 export interface ModelFamily<O = unknown> {
   /** the model names it serves, as the config's `heads` lists them */
   readonly names: readonly string[];
+  /** what the blend's "what each family adds" calls its models, e.g. "the frozen heads" */
+  readonly label: string;
   /** its slice of the whole config (keys as users write them), validated: errors go through `k` */
   parseOptions(config: RawConfig, k: Checks): O;
   /** what a model's fold results depend on besides the data, the code and the seed (the job key hashes it) */

@@ -24,7 +24,7 @@ interface Member {
   module?: string;
 }
 
-const FAMILY_KEYS = ["names", "parseOptions", "cacheOptions", "trainer", "priorSeconds"] as const;
+const FAMILY_KEYS = ["names", "label", "parseOptions", "cacheOptions", "trainer", "priorSeconds"] as const;
 
 /** The default export of a family module, checked for the shape a family must have. */
 export async function importFamily(module: string, what: string): Promise<ModelFamily> {
@@ -35,7 +35,7 @@ export async function importFamily(module: string, what: string): Promise<ModelF
     throw new UserError(`${what}: cannot load ${module} (${(e as Error).message.split("\n")[0]})`);
   }
   const f = exported as Partial<Record<(typeof FAMILY_KEYS)[number], unknown>> | undefined;
-  const missing = typeof f === "object" && f !== null ? FAMILY_KEYS.filter((k) => (k === "names" ? !Array.isArray(f[k]) : typeof f[k] !== "function")) : FAMILY_KEYS;
+  const missing = typeof f === "object" && f !== null ? FAMILY_KEYS.filter((k) => (k === "names" ? !Array.isArray(f[k]) : k === "label" ? typeof f[k] !== "string" : typeof f[k] !== "function")) : FAMILY_KEYS;
   if (missing.length) throw new UserError(`${what}: the default export of ${module} is not a model family (missing ${missing.join(", ")})`);
   return exported as ModelFamily;
 }
@@ -76,6 +76,11 @@ export class ModelLineup {
       }
     }
     return new ModelLineup(members);
+  }
+
+  /** The families, each once, in order. */
+  families(): ModelFamily[] {
+    return [...new Set([...this.members.values()].map((m) => m.family))];
   }
 
   /** Every model name the config may list, in order. */

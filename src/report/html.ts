@@ -170,7 +170,7 @@ ${twinRows ? `<h2 id="finetuned">Frozen vs fine-tuned</h2><p class="muted">Each 
 <div class="scroll"><table><thead><tr><th>head</th><th>claimed rank</th><th>measured rank</th><th>CV ${esc(d.metric)}</th></tr></thead><tbody>${folkRows}</tbody></table></div>
 <ul>${claims}</ul>
 ${d.folkloreFinetuned ? `<p>The same claims on the fine-tuned heads: ${d.folkloreFinetuned.holdsAll ? '<b class="good">they hold.</b>' : '<b class="bad">they do not fully hold.</b>'}</p><ul>${claimsOf(d.folkloreFinetuned, "-ft")}</ul>` : ""}
-<p class="muted">The lexical model (tfidf) and external models are not pooling heads and take no part in this check.</p>
+<p class="muted">Only the pooling heads (and their fine-tuned twins) take part in this check; the other models do not.</p>
 
 <h2 id="inside">Inside the heads</h2>
 ${d.layerWeights ? `<figure><figcaption>weightedLayer: learned layer weights (mean over folds, normalised by their sum)</figcaption>${bars(lw, (v) => v.toFixed(3), Math.min(0, ...lw.map((x) => x.value)))}</figure>` : ""}

@@ -4,6 +4,7 @@
  */
 import { describe, it, expect } from "vitest";
 import { ablations } from "../../src/ensemble/ablation.js";
+import { BUILT_IN } from "../../src/registry/lineup.js";
 import { blend, type BlendInput } from "../../src/ensemble/blend.js";
 import { gaussian } from "../helpers/synthetic.js";
 
@@ -21,7 +22,7 @@ function input(names: string[]): BlendInput {
 describe("ablations", () => {
   it("one refit per family present, with exactly the other models, scored as blend scores them", async () => {
     const inp = input(["mean", "attention-ft", "tfidf", "ext:lgbm", "max", "ext:cat"]);
-    const got = await ablations("nnls", inp, ["y"]);
+    const got = await ablations("nnls", inp, ["y"], BUILT_IN);
     const expected: [string, number[]][] = [
       ["the frozen heads", [1, 2, 3, 5]],
       ["the fine-tuned heads", [0, 2, 3, 4, 5]],
@@ -39,13 +40,13 @@ describe("ablations", () => {
   });
 
   it("a family that is absent or alone is skipped", async () => {
-    expect(await ablations("hillclimb", input(["mean", "max", "min"]), ["y"])).toEqual([]);
-    const got = await ablations("hillclimb", input(["tfidf", "weightedLayer"]), ["y"]);
+    expect(await ablations("hillclimb", input(["mean", "max", "min"]), ["y"], BUILT_IN)).toEqual([]);
+    const got = await ablations("hillclimb", input(["tfidf", "weightedLayer"]), ["y"], BUILT_IN);
     expect(got.map((a) => [a.without, a.models])).toEqual([["the frozen heads", ["tfidf"]], ["tfidf", ["weightedLayer"]]]);
   });
 
   it("a name merely containing a family's mark does not join it", async () => {
-    const got = await ablations("hillclimb", input(["ft-mean", "ext", "tfidf2", "mean"]), ["y"]);
+    const got = await ablations("hillclimb", input(["ft-mean", "ext", "tfidf2", "mean"]), ["y"], BUILT_IN);
     expect(got.map((a) => [a.without, a.models])).toEqual([["the frozen heads", ["ft-mean", "ext", "tfidf2"]]]);
   });
 });
