@@ -15,7 +15,7 @@ import { BUILT_IN, importFamily, type ModelLineup } from "../registry/lineup.js"
 import { codeFingerprint } from "../registry/code.js";
 import { PLAN_NAME } from "./plan.js";
 
-/** A backbone's folder: inside the poolblend folder (every machine has its own), else a path on the shared storage. */
+/** A backbone's folder or a family module: inside the poolblend folder (every machine has its own), else a path on the shared storage. */
 export type ModelRef = { inPoolblend: string } | { path: string };
 
 export function modelRef(modelDir: string): ModelRef {
@@ -37,15 +37,15 @@ export interface FoldJobData {
   plan: string;
   /** the code fingerprint of the model's trainer on the coordinator */
   code: string;
-  /** the module that declares the model's family, when the config names it under "modelFamilies" (the coordinator's path) */
-  family?: string;
+  /** the module that declares the model's family, when the config names it under "modelFamilies" */
+  family?: ModelRef;
 }
 
 /** The queued form of a fold job planned by this process. */
 export function foldJobData(runDir: string, plan: string, id: string, t: FoldTask, lineup: ModelLineup): FoldJobData {
   const { modelDir, ...options } = t.options;
   const family = lineup.module(t.head);
-  return { runDir, id, head: t.head, fold: t.fold, seed: t.seed, options, plan, model: modelRef(modelDir), code: lineup.code(t.head), ...(family ? { family } : {}) };
+  return { runDir, id, head: t.head, fold: t.fold, seed: t.seed, options, plan, model: modelRef(modelDir), code: lineup.code(t.head), ...(family ? { family: modelRef(family) } : {}) };
 }
 
 /** The family of a job's model on this worker: poolblend's own, or the job's family module found on the shared storage; undefined if none serves it. */
@@ -53,8 +53,7 @@ export async function jobFamily(d: FoldJobData, place: WorkerPlace): Promise<Mod
   const head = d?.head;
   if (d?.family === undefined) return BUILT_IN.find((f) => f.names.includes(head));
   const id = typeof d.id === "string" ? d.id : "(no id)";
-  if (typeof d.family !== "string") throw refuse(id, "malformed job");
-  const module = localPath(d.family, place, id, "model family module");
+  const module = localModelDir(d.family, place, id, "model family module");
   const family = await importFamily(module, `job ${id}`).catch((e: Error) => {
     throw refuse(id, e.message);
   });
@@ -98,13 +97,13 @@ export function checkFoldJob(d: FoldJobData, family: ModelFamily | undefined): v
   if (d.code !== mine) throw refuse(id, `refused: planned by poolblend code ${d.head}@${String(d.code)}, this worker runs ${d.head}@${mine}; run the same poolblend version on the coordinator and every worker`);
 }
 
-/** The backbone folder on this worker. */
-export function localModelDir(model: ModelRef, place: WorkerPlace, id: string): string {
+/** The backbone folder (or a model family's module) on this worker. */
+export function localModelDir(model: ModelRef, place: WorkerPlace, id: string, what = "model folder"): string {
   if (typeof model !== "object" || model === null) throw refuse(id, "malformed job");
   if ("inPoolblend" in model) {
     const rel = model.inPoolblend;
-    if (typeof rel !== "string" || rel.split("/").includes("..") || isAbsolute(rel)) throw refuse(id, `model folder ${String(rel)} leaves the poolblend folder`);
+    if (typeof rel !== "string" || rel.split("/").includes("..") || isAbsolute(rel)) throw refuse(id, `${what} ${String(rel)} leaves the poolblend folder`);
     return join(PROJECT_ROOT, rel);
   }
-  return localPath(model.path, place, id, "model folder");
+  return localPath(model.path, place, id, what);
 }

@@ -1,6 +1,6 @@
 /**
  * What a queue worker needs besides the feature export to run a run's fold jobs: the targets,
- * strata and folds (and, for the lexical model, the texts). The coordinator writes it once per run
+ * strata and folds (and the texts, when a listed family builds an input from them, e.g. tfidf). The coordinator writes it once per run
  * into the run folder, named by its content, so a queued job carries only the file's name and
  * stays a few hundred bytes whatever the size of the competition.
  */
@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { sha256 } from "../util/hash.js";
 
 export interface Plan extends FoldData {
-  /** train and test rows' text columns, when a lexical model's jobs are queued */
+  /** train and test rows' text columns, when a queued model's family builds its shared input from them */
   texts?: { train: string[][]; test: string[][] };
 }
 

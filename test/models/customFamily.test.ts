@@ -4,14 +4,17 @@
  * its options are parsed by the family, its fold jobs run in the pipelines' worker threads, its
  * cache key follows its options, and the blend and the submission take it in. Its predictions are
  * checked against the nearest-centroid fit recomputed here from the exported mean-pooled vectors.
+ * A queue's worker process loads the module too.
  */
-import { describe, it, expect, beforeAll } from "vitest";
-import { readFileSync, writeFileSync } from "node:fs";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
 import { runPipeline, type RunResult } from "../helpers/run.js";
 import { readCsv } from "../../src/io/csv.js";
 import { readNpy } from "../../src/io/npy.js";
+import { TestRedis, WorkerProc, redisMissing, stopStarted } from "../helpers/redis.js";
+import { skipUnless } from "../helpers/skips.js";
 
 const FAMILY = join(import.meta.dirname, "../fixtures/families/centroid.ts");
 const K = 3, N_TRAIN = 90, N_TEST = 20;
@@ -101,4 +104,27 @@ describe("a model family from the test folder, through npm run oof and npm run b
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/config\.json: "heads\[1\]" must be one of mean, .*, tfidf, centroid \(got "centroids"\)/);
   }, 120_000);
+});
+
+describe("a model family from the test folder on a queue's worker", () => {
+  afterAll(() => stopStarted());
+
+  it("the worker loads the family module from the poolblend folder and writes the local run's predictions", async (ctx) => {
+    skipUnless(ctx, redisMissing ?? null);
+    const redis = await TestRedis.start();
+    try {
+      const w = new WorkerProc(["--queue", redis.url, "--concurrency", "1", "--root", comp.root]);
+      await w.waitFor(/worker: serving/);
+      cpSync(join(run("a"), "features"), join(run("q"), "features"), { recursive: true });
+      const r = await runPipeline("oof", args("q", "--queue", redis.url));
+      w.kill();
+      await w.exited;
+      expect(r.code, r.stderr).toBe(0);
+      expect(w.log).toMatch(/centroid fold \d \(.*\) done in/);
+      const want = centroidByHand("q", 0.01);
+      readCsv(join(run("q"), "oof", "centroid.csv")).rows.forEach((x, i) => expect(Number(x[2]), `row ${i}`).toBeCloseTo(want.oof[i], 10));
+    } finally {
+      await redis.stop();
+    }
+  }, 180_000);
 });
