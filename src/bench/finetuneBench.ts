@@ -10,7 +10,7 @@ import { prepare } from "../oof/run.js";
 import { featuresDir } from "../features/run.js";
 import { FeatureSplit } from "../features/store.js";
 import { train, type HiddenStates } from "../finetune/train.js";
-import { parseFinetuneModelOptions } from "../finetune/options.js";
+import { cachedLayer, parseFinetuneModelOptions } from "../finetune/options.js";
 import { checks } from "../models/checks.js";
 import { openTokenizer, type EncoderTokenizer, type Encoded } from "../backbone/tokenizer.js";
 import { buildEncoderGraph } from "../backbone/encoderGraph.js";
@@ -71,7 +71,7 @@ export async function finetuneEpochBench(cfg: Config): Promise<FinetuneEpochBenc
   };
   const cached = await train(sources, t);
   const tok = openTokenizer(cfg.backbone.model, cfg.backbone.maxLength);
-  const layers = sources.train.manifest.numLayers - o.finetune.topLayers;
+  const layers = cachedLayer(sources.train.manifest.numLayers, o.finetune.topLayers);
   // one thread, like every fine-tuning job
   const session = await OrtSession.load(bottomGraph(cfg.backbone.model, layers), { threads: 1 });
   try {

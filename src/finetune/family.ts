@@ -5,8 +5,7 @@
  */
 import type { ModelFamily } from "../models/family.js";
 import { FINETUNED_NAMES, finetunedHead } from "../models/names.js";
-import { UserError } from "../util/errors.js";
-import { parseFinetuneModelOptions, type FinetuneModelOptions } from "./options.js";
+import { cachedLayer, parseFinetuneModelOptions, type FinetuneModelOptions } from "./options.js";
 
 export const finetuneFamily: ModelFamily<FinetuneModelOptions> = {
   names: FINETUNED_NAMES,
@@ -29,8 +28,5 @@ export const finetuneFamily: ModelFamily<FinetuneModelOptions> = {
     const steps = e * Math.max((0.72 * s.rows) / finetune.batchRows, (0.72 * s.tokens) / finetune.batchTokens);
     return (72 * H * H * k * (0.72 * s.tokens * e) + 24 * H * H * k * inferTokens) / 100e9 + 0.09 * k * steps + 3;
   },
-  lowerLayer(_name, { finetune }, numLayers) {
-    if (finetune.topLayers > numLayers) throw new UserError(`"finetune.topLayers" ${finetune.topLayers} exceeds the model's ${numLayers} layers`);
-    return numLayers - finetune.topLayers;
-  },
+  lowerLayer: (_name, { finetune }, numLayers) => cachedLayer(numLayers, finetune.topLayers),
 };

@@ -1,6 +1,7 @@
 /** Options of the `<head>-ft` models (the config's `finetune` block; README "Fine-tuned heads"), their defaults and validation. */
 import { isObj, type Checks, type RawConfig } from "../models/checks.js";
 import { parseHeadOptions, type WeightedLayerOptions } from "../heads/options.js";
+import { UserError } from "../util/errors.js";
 
 export interface FinetuneOptions {
   /** transformer layers trained above the cached hidden state of layer L − topLayers (1..L) */
@@ -53,6 +54,12 @@ export function parseFinetuneOptions(config: RawConfig, k: Checks): FinetuneOpti
     llrd: frac(ft.llrd, "finetune.llrd"),
     patience: num(ft.patience, "finetune.patience", 1),
   };
+}
+
+/** The layer whose hidden states the fine-tuned heads start from: L − topLayers (0-based index of the layer's output). */
+export function cachedLayer(numLayers: number, topLayers: number): number {
+  if (topLayers > numLayers) throw new UserError(`"finetune.topLayers" ${topLayers} exceeds the model's ${numLayers} layers`);
+  return numLayers - topLayers;
 }
 
 export function parseFinetuneModelOptions(config: RawConfig, k: Checks): FinetuneModelOptions {

@@ -21,7 +21,7 @@ import { buildFinetuneGraph, paramShapes } from "./graph.js";
 import type { FinetuneSpec } from "./spec.js";
 import { loadTopLayers } from "./weights.js";
 import { AdamW, type ParamGroup } from "./adamw.js";
-import type { FinetuneModelOptions, FinetuneOptions } from "./options.js";
+import { cachedLayer, type FinetuneModelOptions, type FinetuneOptions } from "./options.js";
 import { pooledStats } from "./inputs.js";
 import { LayerRows } from "../heads/layerRows.js";
 import type { TrainableStack } from "../families/types.js";
@@ -150,7 +150,7 @@ export async function openJob(sources: FeatureSources, t: FoldTask<FinetuneModel
   const o = t.options.finetune;
   const k = o.topLayers;
   const { cfg: backbone, stack, params: pretrained } = loadTopLayers(t.options.modelDir, k);
-  const cached = backbone.numLayers - k;
+  const cached = cachedLayer(backbone.numLayers, k);
   // weightedLayer-ft mixes layers from..L: the cached ones up to L − k, then every trained layer
   const wl = t.options.weightedLayer;
   const from = Math.min(wl.layerStart, cached + 1);

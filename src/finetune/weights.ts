@@ -10,6 +10,7 @@ import { readModelConfig } from "../families/registry.js";
 import { encoderTensors } from "../families/weights.js";
 import type { EncoderConfig, TrainableStack } from "../families/types.js";
 import { UserError } from "../util/errors.js";
+import { cachedLayer } from "./options.js";
 
 /** The backbone's config and trainable stack, and its layers L − k .. L − 1 as the stack's parameters (bottom first). */
 export function loadTopLayers(modelDir: string, k: number): { cfg: EncoderConfig; stack: TrainableStack; params: Map<string, Float32Array> } {
@@ -17,8 +18,7 @@ export function loadTopLayers(modelDir: string, k: number): { cfg: EncoderConfig
   const cfgFile = join(modelDir, "config.json");
   for (const f of [file, cfgFile]) if (!existsSync(f)) throw new UserError(`${f}: not found; the fine-tuned heads need the model's weights (prepare the model from a checkpoint folder: README "Bring your own model")`);
   const { family, cfg } = readModelConfig(cfgFile);
-  if (k > cfg.numLayers) throw new UserError(`"finetune.topLayers" ${k} exceeds the model's ${cfg.numLayers} layers`);
-  const first = cfg.numLayers - k;
+  const first = cachedLayer(cfg.numLayers, k);
   const stack = family.trainable(cfg);
   // only the tensors the stack reads, under any of the family's prefixes (or none)
   const keep = (name: string): boolean => family.prefixes.concat("").some((p) => name.startsWith(p) && stack.reads(name.slice(p.length), first));
