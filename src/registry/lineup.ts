@@ -71,7 +71,7 @@ export class ModelLineup {
     for (const { family, module } of families) {
       const options = family.parseOptions(raw, k);
       for (const name of family.names) {
-        if (members.has(name)) throw new UserError(`model ${name} is served twice (${module ?? "poolblend"} and ${members.get(name)!.module ?? "poolblend"})`);
+        if (members.has(name)) k.bad("modelFamilies", `${module ?? "poolblend"} serves ${name}, which ${members.get(name)!.module ?? "poolblend"} serves already`);
         members.set(name, { family, options, ...(module ? { module } : {}) });
       }
     }
