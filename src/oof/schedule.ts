@@ -1,6 +1,6 @@
 /**
  * An honest ETA for fold jobs of very unequal cost (a fine-tuned head's job can take 1,000× a
- * linear head's). Every job starts with an a-priori cost estimate per model (oof/registry.ts),
+ * linear head's). Every job starts with an a-priori cost estimate per model (its family's priorSeconds, src/models/family.ts),
  * calibrated so that different trainers' priors agree with each other. As jobs finish, each
  * family's estimates (the models that run one trainer: every `<head>-ft` is one family) are
  * rescaled by the wall time its latest jobs took on their worker; a family with none finished yet
