@@ -16,7 +16,7 @@ import { UserError } from "../util/errors.js";
 import { buildFinetuneGraph, paramShapes } from "./graph.js";
 import type { FinetuneSpec } from "./spec.js";
 import { loadTopLayers } from "./weights.js";
-import { AdamW, type ParamGroup } from "./adamw.js";
+import { AdamW, type ParamGroup } from "../optim/adam.js";
 import type { FinetuneOptions } from "../config.js";
 import { pooledStats } from "./inputs.js";
 import { LayerRows } from "../heads/layerRows.js";
