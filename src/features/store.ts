@@ -1,11 +1,11 @@
 /**
- * The on-disk feature export (contract section 4): one folder per split with `.npy` arrays,
+ * The on-disk feature export (README "Outputs"): one folder per split with `.npy` arrays,
  * `ids.csv` and `manifest.json`. Readers check the format version so that a cache written by
  * another version is refused, never misread.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NpyWriter, readNpyInfo, readNpy, readNpyRows, type Npy, type NpyInfo } from "../io/npy.js";
+import { NpyReader, NpyWriter, readNpy, readNpyRows, type Npy } from "../io/npy.js";
 import { readCsv, column } from "../io/csv.js";
 import { UserError } from "../util/errors.js";
 import type { RowFeatures } from "../backbone/backbone.js";
@@ -112,27 +112,22 @@ export class FeatureSplit {
 
 /** Random access to single rows of a finished split (to reuse cached rows in a new export). */
 export class SplitRowReader {
-  private readonly fds = new Map<ArrayName, { fd: number; info: NpyInfo }>();
+  private readonly arrays = new Map<ArrayName, NpyReader>();
   readonly offsets: Float64Array;
   private readonly H: number;
   private readonly L1: number;
 
   /** `hiddenLayers`: the layers to read (the export must hold them). */
   constructor(readonly split: FeatureSplit, private readonly hiddenLayers: readonly number[]) {
-    for (const a of [...ARRAY_FILES, ...hiddenLayers.map(hiddenArray)]) {
-      const file = join(split.dir, `${a}.npy`);
-      const fd = openSync(file, "r");
-      this.fds.set(a, { fd, info: readNpyInfo(fd, file) });
-    }
+    for (const a of [...ARRAY_FILES, ...hiddenLayers.map(hiddenArray)]) this.arrays.set(a, new NpyReader(join(split.dir, `${a}.npy`)));
     this.offsets = split.offsets();
     this.H = split.manifest.hiddenSize;
     this.L1 = split.manifest.numLayers + 1;
   }
 
   private bytes(a: ArrayName, elemOffset: number, elems: number, bytesPer: number): ArrayBuffer {
-    const { fd, info } = this.fds.get(a)!;
     const buf = Buffer.alloc(elems * bytesPer);
-    readSync(fd, buf, 0, buf.length, info.dataOffset + elemOffset * bytesPer);
+    this.arrays.get(a)!.readInto(buf, 0, elemOffset, elems);
     return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
   }
 
@@ -151,8 +146,8 @@ export class SplitRowReader {
   }
 
   close(): void {
-    for (const { fd } of this.fds.values()) closeSync(fd);
-    this.fds.clear();
+    for (const r of this.arrays.values()) r.close();
+    this.arrays.clear();
   }
 }
 

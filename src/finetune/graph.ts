@@ -14,6 +14,7 @@
  */
 import { GraphBuilder, DT } from "../onnx/graphBuilder.js";
 import { LayerOps } from "../onnx/trainOps.js";
+import { logisticLoss } from "../onnx/lossOps.js";
 import type { Task } from "../models/names.js";
 import type { FinetuneSpec } from "./spec.js";
 import { poolingBackward, poolingForward, poolingParams } from "./poolingGraph.js";
@@ -68,10 +69,6 @@ function rowLoss(g: GraphBuilder, task: Task, C: number, s: string, y: string): 
     const e = g.op("Sub", [s, y]);
     return g.op("Mul", [sumK(g.op("Mul", [e, e])), g.scalar(0.5)]);
   }
-  if (C === 1) {
-    // max(s,0) − y·s + log(1 + e^−|s|)
-    const sp = g.op("Add", [g.op("Relu", [s]), g.op("Log", [g.op("Add", [g.op("Exp", [g.op("Neg", [g.op("Abs", [s])])]), g.scalar(1)])])]);
-    return g.op("Sub", [sp, g.op("Mul", [y, s])]);
-  }
+  if (C === 1) return logisticLoss(g, s, y);
   return g.op("Neg", [sumK(g.op("Mul", [y, g.op("LogSoftmax", [s], { axis: 1 })]))]);
 }

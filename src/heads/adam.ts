@@ -2,7 +2,8 @@
 import type { Task } from "../models/names.js";
 import { shuffledSlices } from "./batches.js";
 import { earlyStopping, taskLoss } from "./earlyStopping.js";
-import { lrFactor } from "./schedule.js";
+import { Adam } from "../optim/adam.js";
+import { lrFactor } from "../optim/schedule.js";
 
 /** A model whose parameters are a list of float32 tensors. */
 export interface GradModel {
@@ -33,29 +34,16 @@ export interface SgdOptions {
 
 /** Trains with Adam (L2 in the gradient) and early stopping; leaves the best parameters in the model. */
 export async function trainAdam(model: GradModel, fit: Int32Array, stop: Int32Array, o: SgdOptions): Promise<{ epochs: number; bestEpoch: number; stopLoss: number }> {
-  const m = model.params.map((p) => new Float32Array(p.length));
-  const v = model.params.map((p) => new Float32Array(p.length));
-  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  let step = 0;
+  const adam = new Adam(model.params, (pi) => model.decay.get(pi) ?? 0);
   const batches = o.batches ?? ((rows: Int32Array, e: number): Int32Array[] => shuffledSlices(rows, o.batchSize, o.seed * 7919 + e));
   const total = batches(fit, 1).length * o.maxEpochs;
   const schedule = o.warmup === undefined ? undefined : { totalSteps: total, warmupSteps: Math.round(total * o.warmup) };
+  let step = 0;
   const epoch = async (e: number): Promise<void> => {
     for (const batch of batches(fit, e)) {
       const grads = await model.gradients(batch);
       step++;
-      const lr = schedule ? o.lr * lrFactor(step, schedule) : o.lr;
-      const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step;
-      model.params.forEach((p, pi) => {
-        const g = grads[pi], mm = m[pi], vv = v[pi];
-        const l2 = model.decay.get(pi) ?? 0;
-        for (let j = 0; j < p.length; j++) {
-          const gj = g[j] + l2 * p[j];
-          mm[j] = b1 * mm[j] + (1 - b1) * gj;
-          vv[j] = b2 * vv[j] + (1 - b2) * gj * gj;
-          p[j] -= (lr * (mm[j] / c1)) / (Math.sqrt(vv[j] / c2) + eps);
-        }
-      });
+      adam.step(grads, schedule ? o.lr * lrFactor(step, schedule) : o.lr);
     }
   };
   return earlyStopping(model.params, o.maxEpochs, o.patience, epoch, async () => taskLoss(o.task, await model.logits(stop), stop, o.c, o.target));

@@ -4,6 +4,7 @@
  */
 import type { Task } from "../models/names.js";
 import { stratifiedFolds } from "../folds/kfold.js";
+import { meanLogitLoss } from "../optim/logitLoss.js";
 
 /** Splits training rows into fit / early-stopping rows (10%, stratified, seeded). */
 export function carveValidation(trainIdx: Int32Array, strata: Int32Array, seed: number): { fit: Int32Array; stop: Int32Array } {
@@ -11,21 +12,12 @@ export function carveValidation(trainIdx: Int32Array, strata: Int32Array, seed: 
   return { fit: trainIdx.filter((_, j) => f[j] !== 0), stop: trainIdx.filter((_, j) => f[j] === 0) };
 }
 
-/** Mean task loss of logits against targets. */
+/** Mean task loss of logits against targets: half squared error (regression) or the logistic / softmax loss. */
 export function taskLoss(task: Task, logits: Float64Array, rows: Int32Array, c: number, target: (row: number, k: number) => number): number {
+  if (task !== "regression") return meanLogitLoss(logits, Float64Array.from(rows, (r) => target(r, 0)), c);
   let s = 0;
   rows.forEach((r, i) => {
-    if (task === "regression") for (let k = 0; k < c; k++) s += 0.5 * (logits[i * c + k] - target(r, k)) ** 2;
-    else if (c === 1) {
-      const z = logits[i], y = target(r, 0);
-      s += Math.max(z, 0) - y * z + Math.log1p(Math.exp(-Math.abs(z)));
-    } else {
-      let mx = -Infinity;
-      for (let k = 0; k < c; k++) mx = Math.max(mx, logits[i * c + k]);
-      let z = 0;
-      for (let k = 0; k < c; k++) z += Math.exp(logits[i * c + k] - mx);
-      s += mx + Math.log(z) - logits[i * c + target(r, 0)];
-    }
+    for (let k = 0; k < c; k++) s += 0.5 * (logits[i * c + k] - target(r, k)) ** 2;
   });
   return s / rows.length;
 }

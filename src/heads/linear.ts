@@ -9,6 +9,7 @@ import { lbfgs } from "../optim/lbfgs.js";
 import { sigmoid, softmaxRows } from "../optim/links.js";
 import { gram, objective } from "./linearGraph.js";
 import { stratifiedFolds } from "../folds/kfold.js";
+import { summedLogLoss } from "../validation/metrics.js";
 import { permuteRows, takeRows } from "../util/rows.js";
 
 export interface Standardizer {
@@ -167,12 +168,9 @@ function ridgeOf(parts: readonly BlockGram[], d: number, c: number, lambdas: rea
 
 export const LAMBDA_GRID = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1];
 
-/** Summed log loss of logits against class indices. */
+/** Summed log loss of logits against class indices (never clipped above: see summedLogLoss). */
 function logLoss(task: Task, logits: Float64Array, y: ArrayLike<number>, c: number): number {
-  const p = link(task, logits, c);
-  let s = 0;
-  for (let i = 0; i < y.length; i++) s -= Math.log(Math.max(c === 1 ? (y[i] === 1 ? p[i] : 1 - p[i]) : p[i * c + y[i]], 1e-15));
-  return s;
+  return summedLogLoss(y, link(task, logits, c), c, false);
 }
 
 /** The training rows grouped by inner fold: block f is fold f's rows, so a fold trains on the other blocks — views, not copies. */

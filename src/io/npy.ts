@@ -34,7 +34,7 @@ export interface NpyInfo {
 }
 
 /** Parses the header of an open `.npy` file descriptor. */
-export function readNpyInfo(fd: number, file: string): NpyInfo {
+function readNpyInfo(fd: number, file: string): NpyInfo {
   const pre = Buffer.alloc(10);
   if (readSync(fd, pre, 0, 10, 0) !== 10 || !pre.subarray(0, 6).equals(MAGIC.subarray(0, 6))) throw placeError({ file }, "not an .npy file");
   if (pre[6] !== 1) throw placeError({ file }, `unsupported .npy version ${pre[6]}.${pre[7]}`);
@@ -183,9 +183,4 @@ export class NpyWriter {
 function writeAll(fd: number, b: Buffer): void {
   let off = 0;
   while (off < b.length) off += writeSync(fd, b, off, b.length - off);
-}
-
-/** Writes a whole array as `.npy` bytes in memory. */
-export function npyBytes(dtype: NpyDtype, shape: readonly number[], data: NpyArray): Buffer {
-  return Buffer.concat([npyHeader(dtype, shape), bytesOf(data)]);
 }

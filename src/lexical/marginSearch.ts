@@ -7,28 +7,7 @@
  */
 import type { SparseRows } from "./foldMatrix.js";
 import { LbfgsHistory, type LbfgsResult } from "../optim/lbfgs.js";
-
-/** Mean loss of logits z (row-major [N × c]) against classes y; writes residuals p − onehot(y) into r when given. */
-function meanLoss(z: Float64Array, y: ArrayLike<number>, c: number, r?: Float64Array): number {
-  const N = y.length;
-  let loss = 0;
-  if (c === 1) {
-    for (let i = 0; i < N; i++) {
-      const s = z[i], yi = y[i];
-      loss += Math.max(s, 0) - yi * s + Math.log1p(Math.exp(-Math.abs(s)));
-      if (r) r[i] = (s >= 0 ? 1 / (1 + Math.exp(-s)) : Math.exp(s) / (1 + Math.exp(s))) - yi;
-    }
-    return loss / N;
-  }
-  for (let i = 0, o = 0; i < N; i++, o += c) {
-    let mx = -Infinity, sum = 0;
-    for (let k = 0; k < c; k++) if (z[o + k] > mx) mx = z[o + k];
-    for (let k = 0; k < c; k++) sum += Math.exp(z[o + k] - mx);
-    loss += mx + Math.log(sum) - z[o + y[i]];
-    if (r) for (let k = 0; k < c; k++) r[o + k] = Math.exp(z[o + k] - mx) / sum - (k === y[i] ? 1 : 0);
-  }
-  return loss / N;
-}
+import { meanLogitLoss } from "../optim/logitLoss.js";
 
 /**
  * The rows' cells by column (CSC), for many classes: a pass then walks W (and the gradient) once in
@@ -152,7 +131,7 @@ function passes(X: SparseRows, rows: Int32Array, c: number, lambda: number, byCo
 /** f and ∇f at x (logits kept in z, residuals in r): one forward and one backward pass. */
 function evaluate(M: Passes, d: number, y: ArrayLike<number>, c: number, lambda: number, x: Float64Array, g: Float64Array, z: Float64Array, r: Float64Array): number {
   M.forward(x, z);
-  const f = meanLoss(z, y, c, r) + 0.5 * lambda * dot(x, x, d * c);
+  const f = meanLogitLoss(z, y, c, r) + 0.5 * lambda * dot(x, x, d * c);
   M.backward(r, x, g);
   return f;
 }
@@ -211,7 +190,7 @@ export function minimizeLogistic(X: SparseRows, rows: Int32Array, y: ArrayLike<n
     const xx = dot(x, x, dc), xd = dot(x, dir, dc), dd = dot(dir, dir, dc);
     const at = (t: number): number => {
       for (let i = 0; i < NC; i++) zt[i] = z[i] + t * zd[i];
-      return meanLoss(zt, y, c) + 0.5 * lambda * (xx + 2 * t * xd + t * t * dd);
+      return meanLogitLoss(zt, y, c) + 0.5 * lambda * (xx + 2 * t * xd + t * t * dd);
     };
     let t = 1, fn = at(1), ok = Number.isFinite(fn) && fn <= fx + 1e-4 * t * slope;
     for (let ls = 0; ls < 40 && !ok; ls++) {
@@ -224,7 +203,7 @@ export function minimizeLogistic(X: SparseRows, rows: Int32Array, y: ArrayLike<n
     if (!ok) break;
     for (let i = 0; i < P; i++) xn[i] = x[i] + t * dir[i];
     for (let i = 0; i < NC; i++) z[i] += t * zd[i];
-    fn = meanLoss(z, y, c, r) + 0.5 * lambda * dot(xn, xn, dc);
+    fn = meanLogitLoss(z, y, c, r) + 0.5 * lambda * dot(xn, xn, dc);
     M.backward(r, xn, gn);
     H.push(xn, x, gn, g);
     const stalled = fx - fn <= ftol * Math.max(Math.abs(fx), Math.abs(fn), 1e-300);

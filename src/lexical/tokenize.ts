@@ -5,8 +5,8 @@
  * - "char_wb": for each whitespace-separated word (`str.split()`), the word padded with one space
  *   on each side, its character n-grams (in code points); a padded word no longer than n gives
  *   one n-gram (itself) and ends the word (sklearn's "short word" rule).
- * The string versions are the readable reference; the analyzers below emit term ids straight from
- * code points into a TupleTable, allocating no string per n-gram.
+ * The analyzers emit term ids straight from code points into a TupleTable, allocating no string
+ * per n-gram (test/lexical/analyzers.test.ts holds the readable string versions they are checked against).
  */
 import { isSpace, isWordChar } from "./unicode.js";
 import type { IntVec } from "./growable.js";
@@ -28,20 +28,6 @@ function scanTokens(text: string, visit: (start: number, end: number) => void): 
     i += step;
   }
   if (start >= 0 && len >= 2) visit(start, text.length);
-}
-
-/** Tokens of one column, in order. */
-export function wordTokens(text: string): string[] {
-  const out: string[] = [];
-  scanTokens(text, (a, b) => out.push(text.slice(a, b)));
-  return out;
-}
-
-/** Word n-grams (lo..hi) of a token list, as sklearn's `_word_ngrams` makes them. */
-export function wordNgrams(tokens: readonly string[], lo: number, hi: number): string[] {
-  const out: string[] = [];
-  for (let n = lo; n <= Math.min(hi, tokens.length); n++) for (let i = 0; i + n <= tokens.length; i++) out.push(tokens.slice(i, i + n).join(" "));
-  return out;
 }
 
 /** Calls `visit(cps, len)` with each whitespace-separated word padded by spaces: cps[0 .. len). */
@@ -68,14 +54,6 @@ function windows(len: number, lo: number, hi: number, emit: (start: number, n: n
     }
     for (let off = 0; off + n <= len; off++) emit(off, n);
   }
-}
-
-/** Character n-grams within word boundaries, as strings (the reference). */
-export function charWbNgrams(text: string, lo: number, hi: number): string[] {
-  const cps = Int32Array.from(text, (ch) => ch.codePointAt(0)!);
-  const out: string[] = [];
-  scanPaddedWords(cps, new Int32Array(cps.length + 2), (w, len) => windows(len, lo, hi, (s, n) => out.push(String.fromCodePoint(...w.subarray(s, s + n)))));
-  return out;
 }
 
 /** An analyzer: appends the term ids of one column's n-grams to `out` (unknown terms skipped when not inserting). */

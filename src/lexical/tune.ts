@@ -6,6 +6,7 @@
  */
 import type { Task } from "../models/names.js";
 import { stratifiedFolds } from "../folds/kfold.js";
+import { summedLogLoss } from "../validation/metrics.js";
 import type { SparseRows } from "./foldMatrix.js";
 import type { TfidfOptions } from "./options.js";
 import { fitLogistic, fitRidge, predictRows, toProbabilities, type FitInfo, type PathState, type SparseLinear, zeroModel } from "./sparseLinear.js";
@@ -56,12 +57,7 @@ function validationLoss(task: Task, X: SparseRows, rows: Int32Array, y: Float64A
     return out;
   }
   toProbabilities(p, c);
-  let s = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const q = c === 1 ? (y[i] === 1 ? p[i] : 1 - p[i]) : p[i * c + y[i]];
-    s -= Math.log(Math.min(1 - 1e-15, Math.max(1e-15, q)));
-  }
-  return Float64Array.of(s);
+  return Float64Array.of(summedLogLoss(y, p, c));
 }
 
 /** Copies a model's [W, b] into `to` (float32: only a starting point): every output (k = -1) or output k only. */

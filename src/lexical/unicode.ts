@@ -28,25 +28,6 @@ export function isSpace(cp: number): boolean {
   return cp === 0x85 || cp === 0xa0 || cp === 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x2028 || cp === 0x2029 || cp === 0x202f || cp === 0x205f || cp === 0x3000;
 }
 
-/** Code points of a string (astral characters are one element, as Python indexes them). */
-export function codePoints(s: string): Int32Array {
-  const out = new Int32Array(s.length);
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d < 0xe000) {
-        out[n++] = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
-        i++;
-        continue;
-      }
-    }
-    out[n++] = c;
-  }
-  return out.subarray(0, n);
-}
-
 /**
  * Compares two strings in code-point order (Python's `sorted`), not in UTF-16 unit order as JS
  * `<` does: the two differ when a surrogate pair meets a BMP character above U+DFFF.

@@ -1,13 +1,13 @@
 /**
- * The fine-tuned heads' optimiser and schedule (src/finetune/adamw.ts, lrFactor of
- * src/heads/schedule.ts) against the independent float64 references of test/reference/optimizerReference.ts:
+ * The fine-tuned heads' optimiser and schedule (AdamW of src/optim/adam.ts, lrFactor of
+ * src/optim/schedule.ts) against the independent float64 references of test/reference/optimizerReference.ts:
  * AdamW's step with bias correction and decoupled weight decay per parameter group, the
  * gradient's global-norm clipping, and the linear warm-up / decay, step by step. Each comparison
  * also shows that it would fail without the ingredient it checks.
  */
 import { describe, it, expect } from "vitest";
-import { AdamW, type ParamGroup } from "../../src/finetune/adamw.js";
-import { lrFactor } from "../../src/heads/schedule.js";
+import { AdamW, type ParamGroup } from "../../src/optim/adam.js";
+import { lrFactor } from "../../src/optim/schedule.js";
 import { gaussian } from "../helpers/synthetic.js";
 import { globalNorm, referenceAdamW, referenceLinearSchedule, type AdamWVariant } from "../reference/optimizerReference.js";
 

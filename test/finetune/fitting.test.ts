@@ -9,7 +9,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { sentimentFeatures, foldTask, type FinetuneData } from "../helpers/finetuneData.js";
 import { fitAdamW, openJob, train, type FinetuneJob } from "../../src/finetune/train.js";
-import { AdamW } from "../../src/finetune/adamw.js";
+import { AdamW } from "../../src/optim/adam.js";
 import { carveValidation } from "../../src/heads/earlyStopping.js";
 import { modelTargets } from "../../src/heads/modelTargets.js";
 import { train as trainFrozenMean } from "../../src/heads/mean.js";

@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { skipUnless, unavailable } from "../helpers/skips.js";
-import { npyBytes, readNpy, readNpyRows, NpyWriter, npyHeader } from "../../src/io/npy.js";
+import { bytesOf, readNpy, readNpyRows, NpyWriter, npyHeader, type NpyArray, type NpyDtype } from "../../src/io/npy.js";
+
+/** A whole array as `.npy` bytes in memory: the one-shot counterpart of NpyWriter. */
+function npyBytes(dtype: NpyDtype, shape: readonly number[], data: NpyArray): Buffer {
+  return Buffer.concat([npyHeader(dtype, shape), bytesOf(data)]);
+}
 
 const tmp = mkdtempSync(join(tmpdir(), "pb-npy-"));
 

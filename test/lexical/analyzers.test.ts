@@ -1,10 +1,11 @@
 /**
- * The id-emitting analyzers against the readable string analyzers, on random texts mixing ASCII
- * words, accents, astral letters, Python-only whitespace and punctuation, including texts longer
- * than the analyzers' first buffers: same n-grams in the same order, new terms only when inserting.
+ * The id-emitting analyzers against the readable string analyzers of test/reference/analyzers.ts,
+ * on random texts mixing ASCII words, accents, astral letters, Python-only whitespace and
+ * punctuation, including texts longer than the analyzers' first buffers: same n-grams in the same order, new terms only when inserting.
  */
 import { describe, it, expect } from "vitest";
-import { CharWbAnalyzer, WordAnalyzer, charWbNgrams, wordNgrams, wordTokens, type Analyzer } from "../../src/lexical/tokenize.js";
+import { CharWbAnalyzer, WordAnalyzer, type Analyzer } from "../../src/lexical/tokenize.js";
+import { charWbNgrams, wordNgrams, wordTokens } from "../reference/analyzers.js";
 import { IntVec } from "../../src/lexical/growable.js";
 import { mulberry32 } from "../../src/util/random.js";
 

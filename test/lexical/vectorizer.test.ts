@@ -9,7 +9,7 @@ import { buildCorpusWithTerms } from "../../src/lexical/corpus.js";
 import { fitVocab } from "../../src/lexical/vocabulary.js";
 import { FoldMatrix } from "../../src/lexical/foldMatrix.js";
 import { TFIDF_DEFAULTS, type BlockOptions, type TfidfOptions } from "../../src/lexical/options.js";
-import { charWbNgrams, wordNgrams, wordTokens } from "../../src/lexical/tokenize.js";
+import { charWbNgrams, wordNgrams, wordTokens } from "../reference/analyzers.js";
 import { compareCodePoints } from "../../src/lexical/unicode.js";
 
 interface Case {

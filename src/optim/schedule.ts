@@ -1,4 +1,4 @@
-/** The learning-rate schedule of the gradient-trained heads and the fine-tuned models. */
+/** The learning-rate schedule of the gradient-trained heads and the fine-tuned models (linear warm-up, then linear decay to zero). */
 
 export interface Schedule {
   totalSteps: number;
