@@ -69,15 +69,22 @@ interface RecordedRun {
 
 const recorded = (name: string): RecordedRun => JSON.parse(readFileSync(new URL(`../fixtures/eta/${name}.json`, import.meta.url), "utf8")) as RecordedRun;
 
-/** (ETA − truth) / truth at each second from the first finished fine-tuned job on, replaying the run's starts and ends through today's estimator and priors. */
-function replay(run: RecordedRun, until: number): { t: number; eta: number; truth: number }[] {
+type Point = { t: number; eta: number; truth: number };
+const err = (p: Point): number => p.eta / p.truth - 1;
+const worstOf = (points: Point[]): Point => points.reduce((w, p) => (Math.abs(err(p)) > Math.abs(err(w)) ? p : w));
+const said = (p: Point): string => `at ${p.t} s: ETA ${p.eta.toFixed(0)} s, truth ${p.truth.toFixed(0)} s`;
+
+/**
+ * The ETA and the truth at each second from `from` on while at least `until` seconds remain,
+ * replaying the run's starts and ends through today's estimator and priors.
+ */
+function replay(run: RecordedRun, until: number, from = Math.min(...run.jobs.filter((j) => j.model.endsWith("-ft")).map((j) => j.end))): Point[] {
   const id = (j: { model: string; fold: number }): string => `${j.model}-${j.fold}`;
   const clock = new JobClock(run.jobs.map((j) => ({ id: id(j), model: j.model, family: entry(j.model), prior: priorSeconds(j.model, run.size, run.finetune) })), run.workers);
   // ends before starts at the same instant: the pool hands the freed worker its next job
   const events = [...run.jobs.map((j) => ({ t: j.end, end: true, id: id(j) })), ...run.jobs.map((j) => ({ t: j.start, end: false, id: id(j) }))].sort((a, b) => a.t - b.t || Number(b.end) - Number(a.end));
   const T = Math.max(...run.jobs.map((j) => j.end));
-  const from = Math.min(...run.jobs.filter((j) => j.model.endsWith("-ft")).map((j) => j.end));
-  const out: { t: number; eta: number; truth: number }[] = [];
+  const out: Point[] = [];
   let k = 0;
   for (let t = Math.ceil(from); T - t >= until; t++) {
     for (; k < events.length && events[k].t <= t; k++) (events[k].end ? clock.finished : clock.started).call(clock, events[k].id, events[k].t * 1000);
@@ -86,23 +93,63 @@ function replay(run: RecordedRun, until: number): { t: number; eta: number; trut
   return out;
 }
 
+/** The run again with each job lasting `seconds(job)`: the pool hands the jobs, in its order, to the first free worker. */
+function repacked(run: RecordedRun, seconds: (j: RecordedRun["jobs"][number]) => number): RecordedRun {
+  const free = new Array<number>(run.workers).fill(0);
+  const jobs = run.jobs.map((j) => {
+    const w = free.indexOf(Math.min(...free));
+    const start = free[w];
+    free[w] = start + seconds(j);
+    return { ...j, start, end: free[w] };
+  });
+  return { ...run, jobs };
+}
+
+/** When the (workers + 1)-th fine-tuned job ended: from then on a second round of them has been measured. */
+const secondRound = (run: RecordedRun): number => run.jobs.filter((j) => j.model.endsWith("-ft")).map((j) => j.end).sort((a, b) => a - b)[run.workers];
+
 describe("the ETA on real runs with fine-tuned heads, replayed", () => {
-  // the machine these ran on was shared with other jobs, so its speed changed under them: one of
-  // those changes is the worst second (sotu-president: +32% at 500 s, after the first jobs ran
-  // slower than the next eight); and near the end a few seconds are a large fraction of what
-  // remains, so every second is checked while at least a minute does
+  // near the end a few seconds are a large fraction of what remains, so every second is checked while at least a minute does
   const LAST = 60;
+  // The machine these ran on was shared with other jobs, so its speed changed under them. In the
+  // president run the first two -ft jobs took 269 and 272 s (3.1× their prior), the eight after
+  // them 153-275 s, 217 s on average: until the third ends (502 s) every estimate of the remaining
+  // work rests on the first two, and is 240 s too long, +25% at 270 s, +32% at 500 s as the truth
+  // shrinks. No job ends in between, so no estimate built from finished jobs can know earlier.
+  const firstRound: Record<string, number> = { "sotu-president": 0.35, "imdb-2000": 0.3 };
   for (const name of ["sotu-president", "imdb-2000"]) {
-    it(`${name}: within ±30% of the truth at 25, 50 and 75% of the run, ±35% every second from the first finished fine-tuned job on`, () => {
+    it(`${name}: within ±30% of the truth at 25, 50 and 75% of the run and every second once a second round of fine-tuned jobs has ended, ±${firstRound[name] * 100}% from the first one on`, () => {
       const run = recorded(name);
       const points = replay(run, LAST);
       expect(points.length).toBeGreaterThan(300);
-      const err = (p: { eta: number; truth: number }): number => p.eta / p.truth - 1;
       const T = points[0].t + points[0].truth;
-      const at = (f: number): { t: number; eta: number; truth: number } => points.find((p) => p.t >= f * T)!;
-      for (const f of [0.25, 0.5, 0.75]) expect(Math.abs(err(at(f))), `${f * 100}%: ETA ${at(f).eta.toFixed(0)} s, truth ${at(f).truth.toFixed(0)} s`).toBeLessThanOrEqual(0.3);
-      const worst = points.reduce((w, p) => (Math.abs(err(p)) > Math.abs(err(w)) ? p : w));
-      expect(Math.abs(err(worst)), `worst at ${worst.t} s: ETA ${worst.eta.toFixed(0)} s, truth ${worst.truth.toFixed(0)} s`).toBeLessThanOrEqual(0.35);
+      const at = (f: number): Point => points.find((p) => p.t >= f * T)!;
+      for (const f of [0.25, 0.5, 0.75]) expect(Math.abs(err(at(f))), `${f * 100}%: ${said(at(f))}`).toBeLessThanOrEqual(0.3);
+      const later = worstOf(points.filter((p) => p.t >= secondRound(run)));
+      expect(Math.abs(err(later)), `worst ${said(later)}`).toBeLessThanOrEqual(0.3);
+      const worst = worstOf(points);
+      expect(Math.abs(err(worst)), `worst ${said(worst)}`).toBeLessThanOrEqual(firstRound[name]);
+    });
+
+    it(`${name} with the machine's drift taken out (each model's jobs lasting their mean in the run): within ±20% every second from the first finished fine-tuned job on`, () => {
+      const run = recorded(name);
+      const mean = new Map<string, number>();
+      for (const m of new Set(run.jobs.map((j) => j.model))) {
+        const own = run.jobs.filter((j) => j.model === m);
+        mean.set(m, own.reduce((a, j) => a + j.end - j.start, 0) / own.length);
+      }
+      const points = replay(repacked(run, (j) => mean.get(j.model)!), LAST);
+      expect(points.length).toBeGreaterThan(300);
+      const worst = worstOf(points);
+      expect(Math.abs(err(worst)), `worst ${said(worst)}`).toBeLessThanOrEqual(0.2);
+    });
+
+    it(`${name}: the ETA is a finite number of seconds, never negative, at every second from the start to the end`, () => {
+      const run = recorded(name);
+      const points = replay(run, -1, 0);
+      expect(points.length).toBeGreaterThan(400);
+      for (const p of points) expect(Number.isFinite(p.eta) && p.eta >= 0, said(p)).toBe(true);
+      expect(points.at(-1)!.eta).toBe(0);
     });
   }
 
