@@ -131,6 +131,8 @@ describe("the ETA on real runs with fine-tuned heads, replayed", () => {
       expect(Math.abs(err(worst)), `worst ${said(worst)}`).toBeLessThanOrEqual(firstRound[name]);
     });
 
+    // the same jobs on a steady machine: what is left is the estimator's own error (priors across
+    // families, remainders of running jobs), since the packing on the workers is the pool's in both
     it(`${name} with the machine's drift taken out (each model's jobs lasting their mean in the run): within ±20% every second from the first finished fine-tuned job on`, () => {
       const run = recorded(name);
       const mean = new Map<string, number>();
