@@ -35,15 +35,24 @@ export function inferenceTokens(rows: ArrayLike<number>, length: (row: number) =
   return sum;
 }
 
-/** Work done so far out of the planned `total`, reported as a fraction after each piece. */
+/** Work done so far out of the planned `total`, reported as a fraction after each piece: increasing, at most 1. */
 export class WorkMeter {
   private done = 0;
+  private told = 0;
 
   constructor(private readonly total: number, private readonly report: JobProgress) {}
 
   add(units: number): void {
     this.done += units;
-    this.report(Math.min(1, this.done / this.total));
+    // the plan and the loop sum the same pieces in another order: the last piece may land a rounding short of 1
+    const p = this.done / this.total;
+    this.tell(p > 1 - 1e-9 ? 1 : p);
+  }
+
+  private tell(p: number): void {
+    if (!(p > this.told)) return;
+    this.told = p;
+    this.report(p);
   }
 
   /** Early stopping skipped epochs: only `left` units remain. */
@@ -52,6 +61,6 @@ export class WorkMeter {
   }
 
   finish(): void {
-    this.report(1);
+    this.tell(1);
   }
 }
