@@ -2,7 +2,8 @@
  * A fine-tuning job's progress, on real sentences and the real model: the trainer's reports rise
  * to exactly 1 and count exactly the work its loop does (one epoch: nothing skipped), reporting
  * changes no bit of its predictions, and in a real worker thread of the OOF stage the reports
- * reach the main thread, increasing, in (0, 1], the last one (1) before the job's result.
+ * reach the main thread, increasing, in (0, 1], the last one (1) before the job's result; an
+ * `npm run oof` with POOLBLEND_JOB_TRACE records them between each job's start and end.
  */
 import { describe, it, expect, beforeAll } from "vitest";
 import { sentimentFeatures, foldTask, type FinetuneData } from "../helpers/finetuneData.js";
@@ -14,6 +15,11 @@ import { TokenSource } from "../../src/heads/tokenSource.js";
 import { FeatureSplit, hiddenArray } from "../../src/features/store.js";
 import { lengthOrder, tokenBudgetBatches } from "../../src/backbone/batching.js";
 import { carveValidation } from "../../src/heads/sgd.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeSentimentCompetition } from "../helpers/competition.js";
+import { runPipeline } from "../helpers/run.js";
+import type { TraceEvent } from "../../src/oof/jobTrace.js";
 
 const N_TRAIN = 500, N_TEST = 40;
 let data: FinetuneData;
@@ -71,4 +77,27 @@ describe("a fine-tuning job's progress", () => {
       await pool.close();
     }
   }, 180_000);
+
+  it("npm run oof with POOLBLEND_JOB_TRACE records each fine-tuned job's progress between its start and its end, and an ETA that is a finite number ≥ 0", async () => {
+    const comp = makeSentimentCompetition(200, 20);
+    const file = join(comp.root, "trace.jsonl");
+    const r = await runPipeline("oof", ["--config", comp.configFile, "--out", join(comp.root, "run"), "--heads", "mean,mean-ft", "--folds.k", "2", "--finetune.topLayers", "1", "--finetune.epochs", "1", "--headOptions.workers", "2"], { POOLBLEND_JOB_TRACE: file });
+    expect(r.code, r.stderr).toBe(0);
+    const events = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as TraceEvent & { t: number });
+    const ids = events.flatMap((e) => (e.ev === "plan" ? e.jobs.filter((j) => j.model === "mean-ft").map((j) => j.id) : []));
+    expect(ids).toHaveLength(2);
+    for (const id of ids) {
+      const mine = events.filter((e) => "id" in e && e.id === id);
+      expect(mine[0].ev).toBe("start");
+      expect(mine.at(-1)!.ev).toBe("end");
+      const ps = mine.flatMap((e) => (e.ev === "progress" ? [e.p] : []));
+      expect(ps.length).toBe(mine.length - 2);
+      expectRising(ps);
+    }
+    // the frozen head reports nothing
+    expect(events.some((e) => e.ev === "progress" && !ids.includes(e.id))).toBe(false);
+    const etas = events.flatMap((e) => (e.ev === "eta" ? [e.eta] : []));
+    expect(etas.length).toBeGreaterThan(0);
+    for (const eta of etas) expect(Number.isFinite(eta) && eta >= 0, String(eta)).toBe(true);
+  }, 300_000);
 });
