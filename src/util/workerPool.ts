@@ -99,6 +99,7 @@ export class WorkerPool<I, O> {
     const reply = new Promise<O>((resolve, reject) => {
       const onError = (e: Error): void => {
         this.broken = e;
+        w.off("message", onMessage);
         reject(e);
       };
       const onMessage = (m: Reply<O> | Note): void => {
