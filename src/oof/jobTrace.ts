@@ -1,7 +1,8 @@
 /**
  * `POOLBLEND_JOB_TRACE=FILE`: the OOF stage appends one JSON line per event to FILE — the job
- * plan, each fold job's start and end, the progress its trainer reports (at most once a second), and the ETA the progress line shows each second — with `t`
- * in seconds since training began, so that an ETA can be checked against the truth afterwards.
+ * plan, each fold job's start and end, the progress its trainer reports (at most once a second),
+ * and the ETA the progress line shows each second — with `t` in seconds since training began, so
+ * that an ETA can be checked against the truth afterwards.
  */
 import { appendFileSync } from "node:fs";
 
