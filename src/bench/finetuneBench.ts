@@ -76,7 +76,7 @@ export async function finetuneEpochBench(cfg: Config): Promise<FinetuneEpochBenc
   const session = await OrtSession.load(bottomGraph(cfg.backbone.model, layers), { threads: 1 });
   try {
     const texts = { train: p.train.texts, test: p.test.texts };
-    const recomputed = await train(sources, t, (split) => new RecomputedStates((split === sources.train ? texts.train : texts.test).map((x) => tok.encode(x)), tok, session));
+    const recomputed = await train(sources, t, undefined, (split) => new RecomputedStates((split === sources.train ? texts.train : texts.test).map((x) => tok.encode(x)), tok, session));
     const a = (cached.info.epochSeconds as number[])[0], b = (recomputed.info.epochSeconds as number[])[0];
     return { topLayers: o.finetune.topLayers, fitRows: Math.round(t.trainIdx.length * 0.9), cachedEpochSeconds: a, recomputedEpochSeconds: b, speedup: b / a };
   } finally {

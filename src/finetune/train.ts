@@ -6,7 +6,7 @@
  * Single-threaded ONNX Runtime per job, so results are byte-identical whatever the worker count.
  */
 import { finetunedHead, type HeadName } from "../models/names.js";
-import type { FeatureSources, FoldResult, FoldTask } from "../heads/types.js";
+import type { FeatureSources, FoldResult, FoldTask, JobProgress } from "../heads/types.js";
 import { OrtSession, float16, float32, f32, type Feeds } from "../backends/ort.js";
 import { TokenSource } from "../heads/tokenSource.js";
 import { shuffledLengthBatches } from "../heads/batches.js";
@@ -25,6 +25,7 @@ import { cachedLayer, type FinetuneModelOptions, type FinetuneOptions } from "./
 import { pooledStats } from "./inputs.js";
 import { LayerRows } from "../heads/layerRows.js";
 import type { TrainableStack } from "../families/types.js";
+import { TRAIN_PASSES, WorkMeter, inferenceTokens, paddedTokens, stepTokens } from "./workMeter.js";
 
 /** The head's weight matrices get weight decay; biases, LayerNorm and the layer weights do not (the family's stack says for its own). */
 const DECAYED = /\.(wqkv|wo|w1|w2|w)$/;
@@ -71,6 +72,10 @@ export class FinetuneModel {
     this.params = this.shapes.map(([name, dims]) => init(name, dims.reduce((a, b) => a * b, 1)));
   }
 
+  get hiddenSize(): number {
+    return this.spec.H;
+  }
+
   get names(): string[] {
     return this.shapes.map(([n]) => n);
   }
@@ -92,14 +97,15 @@ export class FinetuneModel {
     return { loss: f32(out.loss)[0], grads: this.names.map((n) => f32(out[`grad.${n}`])) };
   }
 
-  /** Logits [rows × C] in the given row order, batched by length. */
-  async logits(src: SplitInputs, rows: Int32Array, budget: number): Promise<Float64Array> {
+  /** Logits [rows × C] in the given row order, batched by length (`meter` counts each batch's padded tokens). */
+  async logits(src: SplitInputs, rows: Int32Array, budget: number, meter?: WorkMeter): Promise<Float64Array> {
     const w = this.spec.C;
     const out = new Float64Array(rows.length * w);
     const lengths = Int32Array.from(rows, (r) => src.hidden.length(r));
     for (const batch of tokenBudgetBatches(lengthOrder(lengths), lengths, budget, 128)) {
       const res = f32((await this.inferSess.run(await this.feeds(src, batch.map((i) => rows[i])))).logits);
       batch.forEach((i, j) => out.set(res.subarray(j * w, j * w + w), i * w));
+      meter?.add(paddedTokens(batch, (i) => lengths[i]));
     }
     return out;
   }
@@ -180,8 +186,8 @@ export async function openJob(sources: FeatureSources, t: FoldTask<FinetuneModel
   }
 }
 
-/** Trains `<head>-ft` on one fold (`hidden`: where the layer's states come from; the benchmark recomputes them). */
-export async function train(sources: FeatureSources, t: FoldTask<FinetuneModelOptions>, hidden: HiddenSourceFactory = fromCache): Promise<FoldResult> {
+/** Trains `<head>-ft` on one fold, telling `progress` how much is done (`hidden`: where the layer's states come from; the benchmark recomputes them). */
+export async function train(sources: FeatureSources, t: FoldTask<FinetuneModelOptions>, progress?: JobProgress, hidden: HiddenSourceFactory = fromCache): Promise<FoldResult> {
   const t0 = performance.now();
   const job = await openJob(sources, t, hidden);
   try {
@@ -190,10 +196,15 @@ export async function train(sources: FeatureSources, t: FoldTask<FinetuneModelOp
     const { target, toOutput } = modelTargets(t);
     const { fit, stop } = carveValidation(t.trainIdx, t.strata, t.seed);
     const lengths = Int32Array.from({ length: sources.train.rows }, (_, i) => trainIn.hidden.length(i));
-    const r = await fitAdamW(model, trainIn, fit, stop, new AdamW(model.params, job.groups, o.clip), { ...o, seed: t.seed, lengths, task: t, target });
     const budget = o.batchTokens * 2;
-    const oof = toOutput(await model.logits(trainIn, t.validIdx, budget));
-    const test = toOutput(await model.logits(testIn, Int32Array.from({ length: sources.test.rows }, (_, i) => i), budget));
+    const testRows = Int32Array.from({ length: sources.test.rows }, (_, i) => i);
+    const last = inferenceTokens(t.validIdx, (r) => lengths[r], budget) + inferenceTokens(testRows, (r) => testIn.hidden.length(r), budget);
+    const meter = progress && new WorkMeter(plannedWork(lengths, fit, stop, o, t.seed, model.hiddenSize) + last, progress);
+    const r = await fitAdamW(model, trainIn, fit, stop, new AdamW(model.params, job.groups, o.clip), { ...o, seed: t.seed, lengths, task: t, target, meter });
+    meter?.leaves(last);
+    const oof = toOutput(await model.logits(trainIn, t.validIdx, budget, meter));
+    const test = toOutput(await model.logits(testIn, testRows, budget, meter));
+    meter?.finish();
     return { head: t.head, fold: t.fold, oof, test, seconds: (performance.now() - t0) / 1000, info: { topLayers: o.topLayers, provider: job.provider, ...r } };
   } finally {
     await job.release();
@@ -210,6 +221,15 @@ interface FitOptions {
   lengths: ArrayLike<number>;
   task: FoldTask;
   target: (row: number, k: number) => number;
+  /** counts each step and evaluation for the job's progress */
+  meter?: WorkMeter;
+}
+
+/** The fit's planned work in forward tokens (workMeter.ts): every epoch's steps (as the first epoch's batches) and its early-stopping pass. */
+function plannedWork(lengths: ArrayLike<number>, fit: Int32Array, stop: Int32Array, o: FinetuneOptions, seed: number, hidden: number): number {
+  const len = (r: number): number => lengths[r];
+  const steps = epochBatches(lengths, fit, o.batchRows, o.batchTokens, seed, 1).reduce((a, b) => a + TRAIN_PASSES * paddedTokens(b, len) + stepTokens(hidden), 0);
+  return o.epochs * (steps + inferenceTokens(stop, len, o.batchTokens * 2));
 }
 
 /** `opt` (AdamW over the model's parameters) on the fit rows, early stopping on the stop rows; leaves the best epoch's parameters in the model. */
@@ -225,9 +245,10 @@ export async function fitAdamW(model: FinetuneModel, src: SplitInputs, fit: Int3
     for (const batch of epochBatches(o.lengths, fit, o.batchRows, o.batchTokens, o.seed, e)) {
       const { grads } = await model.gradients(src, batch, targetMatrix(batch, t.task, t.c, o.target));
       opt.step(grads, lrFactor(++step, schedule));
+      o.meter?.add(TRAIN_PASSES * paddedTokens(batch, (r) => o.lengths[r]) + stepTokens(model.hiddenSize));
     }
     epochSeconds.push(Math.round(performance.now() - t0) / 1000);
   };
-  const r = await earlyStopping(model.params, o.epochs, o.patience, epoch, async () => taskLoss(t.task, await model.logits(src, stop, o.batchTokens * 2), stop, t.c, o.target));
+  const r = await earlyStopping(model.params, o.epochs, o.patience, epoch, async () => taskLoss(t.task, await model.logits(src, stop, o.batchTokens * 2, o.meter), stop, t.c, o.target));
   return { ...r, steps: step, epochSeconds };
 }

@@ -15,5 +15,8 @@ export interface FeatureSources<S = unknown> {
 /** Fold result: OOF predictions for validIdx and test predictions, in output space (probabilities / target units). */
 export type FoldResult = FoldAnswer<string>;
 
-/** A head's trainer: fits on trainIdx, predicts validIdx and test. */
-export type HeadTrainer = (sources: FeatureSources, task: FoldTask) => Promise<FoldResult> | FoldResult;
+/** Told the fraction (0–1] of a job's work done so far, as the job runs. */
+export type JobProgress = (fraction: number) => void;
+
+/** A head's trainer: fits on trainIdx, predicts validIdx and test; it may report its progress (the ETA uses it), or not. */
+export type HeadTrainer = (sources: FeatureSources, task: FoldTask, progress?: JobProgress) => Promise<FoldResult> | FoldResult;

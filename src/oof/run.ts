@@ -107,14 +107,17 @@ export interface JobRunner {
   slots: number;
   /** its jobs share this process's memory: an input a family shares between its jobs (tfidf's n-gram counts) is built once here and handed over */
   sharedMemory: boolean;
-  run(jobs: Job[], onStart: (id: string) => void, onResult: (id: string, r: FoldResult) => void): Promise<void>;
+  /** `onProgress` hears a running job's fraction done, from trainers that report it (thread runners only: queue workers' jobs are estimated from finished jobs alone) */
+  run(jobs: Job[], onStart: (id: string) => void, onResult: (id: string, r: FoldResult) => void, onProgress?: (id: string, fraction: number) => void): Promise<void>;
 }
 
 function threadRunner(workers: number): JobRunner {
   return {
     slots: workers,
     sharedMemory: true,
-    run: (jobs, onStart, onResult) => runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, onResult, onStart),
+    run: (jobs, onStart, onResult, onProgress) => runPool<WorkerInput, FoldResult>(new URL("./worker.ts", import.meta.url), workers, jobs, onResult, onStart, (id, n) => {
+      if (typeof n === "number") onProgress?.(id, n);
+    }),
   };
 }
 
@@ -149,6 +152,9 @@ async function trainJobs(jobs: Job[], runner: JobRunner, total: number, doneBefo
       clock.finished(id, performance.now());
       trace({ ev: "end", id, seconds: r.seconds, done });
       report(`; last ${r.head} fold ${r.fold}, ${r.seconds.toFixed(1)} s`);
+    }, (id, p) => {
+      clock.progress(id, p, performance.now());
+      trace({ ev: "progress", id, p });
     });
   } finally {
     clearInterval(ticker);

@@ -9,6 +9,13 @@
  * of them finishes. The ETA replays the remaining queue on the workers (in the pool's order, from
  * each running job's expected remainder), so it knows that the last long jobs run alone and that
  * 24 quick jobs after one slow job do not finish 24× sooner.
+ *
+ * A trainer may report how much of its work a running job has done (`progress`, a fraction p).
+ * Once p ≥ MEANINGFUL, the job is evidence like a finished one, weighted by p: its elapsed
+ * seconds against p of its prior join the family's correction (a job half done counts half), and
+ * its remainder is (1 − p) of its full duration, where the full duration mixes its own pace
+ * (elapsed / p, p of it observed) with the family's estimate (worth PRIOR_WEIGHT of a job). Jobs
+ * that report nothing are estimated from finished jobs as before.
  */
 export interface PlannedJob {
   id: string;
@@ -22,6 +29,8 @@ export interface PlannedJob {
 interface Running {
   job: PlannedJob;
   start: number;
+  /** the latest fraction of its work the job reported, and when (milliseconds) */
+  progress?: { p: number; at: number };
 }
 
 /** A finished job's family, wall seconds and prior seconds. */
@@ -33,6 +42,10 @@ interface Finished {
 
 /** A running job past its estimate is not done: it is given this fraction of its estimate more. */
 const OVERRUN_REMAINDER = 0.1;
+/** Below this fraction a job's pace is mostly its set-up (loading graphs, the first batch): not yet evidence. */
+const MEANINGFUL = 0.05;
+/** How much of a job the family's estimate is worth against a running job's own pace (a job 10% done counts as much as the estimate). */
+const PRIOR_WEIGHT = 0.1;
 
 export class JobClock {
   private readonly queue: PlannedJob[];
@@ -54,6 +67,18 @@ export class JobClock {
     this.running.set(id, { job, start: now });
   }
 
+  /** The running job `id` has done the fraction `p` (0–1] of its work at `now` (milliseconds). */
+  progress(id: string, p: number, now: number): void {
+    const r = this.running.get(id);
+    if (r && p > 0 && Number.isFinite(p)) r.progress = { p: Math.min(1, p), at: now };
+  }
+
+  /** The running job's reported progress, once it is evidence. */
+  private pace(r: Running): { p: number; seen: number } | undefined {
+    const pr = r.progress;
+    return pr && pr.p >= MEANINGFUL ? { p: pr.p, seen: (pr.at - r.start) / 1000 } : undefined;
+  }
+
   /** The job's cost is the wall time it held its worker, start to `now` (milliseconds). */
   finished(id: string, now: number): void {
     const r = this.running.get(id);
@@ -62,9 +87,20 @@ export class JobClock {
     this.done.push({ family: r.job.family, measured: (now - r.start) / 1000, prior: r.job.prior });
   }
 
-  /** Σ measured / Σ prior over the latest finished jobs of `family` (of any family if undefined), or undefined if there are none. */
+  /**
+   * Σ measured / Σ prior over the latest jobs of `family` (of any family if undefined), or undefined
+   * if there are none: the running jobs' work done so far (each counts as p of a job), then the
+   * latest finished jobs until two rounds of the pool are counted.
+   */
   private recentRatio(family?: string): number | undefined {
     let measured = 0, prior = 0, n = 0;
+    for (const r of this.running.values()) {
+      const pace = this.pace(r);
+      if (!pace || (family !== undefined && r.job.family !== family)) continue;
+      measured += pace.seen;
+      prior += pace.p * r.job.prior;
+      n += pace.p;
+    }
     for (let i = this.done.length - 1; i >= 0 && n < this.recent; i--) {
       const f = this.done[i];
       if (family !== undefined && f.family !== family) continue;
@@ -80,11 +116,21 @@ export class JobClock {
     return this.recentRatio(family) ?? this.recentRatio() ?? 1;
   }
 
-  /** The correction at `now`: at least the elapsed / prior of the family's running jobs. */
+  /** The correction at `now`: at least the elapsed / prior of the family's running jobs that report no progress (those that do are in the ratio). */
   private scaleNow(family: string, now: number): number {
     let s = this.scale(family);
-    for (const r of this.running.values()) if (r.job.family === family && r.job.prior > 0) s = Math.max(s, (now - r.start) / 1000 / r.job.prior);
+    for (const r of this.running.values()) if (r.job.family === family && r.job.prior > 0 && !this.pace(r)) s = Math.max(s, (now - r.start) / 1000 / r.job.prior);
     return s;
+  }
+
+  /** Seconds the running job still needs: from its reported progress, else its estimate less its elapsed time (never less than a tenth of the estimate). */
+  private remainder(r: Running, now: number): number {
+    const est = r.job.prior * this.scaleNow(r.job.family, now);
+    const elapsed = (now - r.start) / 1000;
+    const pace = this.pace(r);
+    if (!pace) return Math.max(est - elapsed, OVERRUN_REMAINDER * est);
+    const full = (pace.seen + PRIOR_WEIGHT * est) / (pace.p + PRIOR_WEIGHT);
+    return Math.max(0, full * (1 - pace.p) - (elapsed - pace.seen));
   }
 
   /** Seconds a job is expected to take in all, from finished jobs. */
@@ -92,12 +138,9 @@ export class JobClock {
     return job.prior * this.scale(job.family);
   }
 
-  /** Seconds until every job is done: running jobs finish their remainder (never less than a tenth of their estimate), then each queued job goes to the next free worker. */
+  /** Seconds until every job is done: running jobs finish their remainder, then each queued job goes to the next free worker. */
   eta(now: number): number {
-    const free = [...this.running.values()].map((r) => {
-      const est = r.job.prior * this.scaleNow(r.job.family, now);
-      return Math.max(est - (now - r.start) / 1000, OVERRUN_REMAINDER * est);
-    });
+    const free = [...this.running.values()].map((r) => this.remainder(r, now));
     while (free.length < this.workers) free.push(0);
     for (const j of this.queue) {
       free.sort((a, b) => a - b);

@@ -2,6 +2,7 @@
 import { FeatureSplit } from "../features/store.js";
 import type { FoldTask, FeatureSources, FoldResult, HeadTrainer } from "../heads/types.js";
 import { serve } from "../util/workerPool.js";
+import { throttled } from "../util/throttle.js";
 
 export interface WorkerInput {
   trainDir: string;
@@ -15,10 +16,12 @@ export interface WorkerInput {
 
 const cache = new Map<string, FeatureSources>();
 
-serve<WorkerInput, FoldResult>(async (input) => {
+serve<WorkerInput, FoldResult>(async (input, note) => {
   const key = `${input.trainDir}|${input.testDir}`;
   if (!cache.has(key)) cache.set(key, { train: FeatureSplit.open(input.trainDir), test: FeatureSplit.open(input.testDir) });
   const { train } = (await import(input.trainer)) as { train: HeadTrainer };
-  const out = await train({ ...cache.get(key)!, shared: input.shared }, input.task);
+  // a trainer that reports progress (a number in (0, 1]) is heard at most once a second, and at its end
+  const progress = throttled((p: number) => note(p), 1000, (p) => p >= 1);
+  const out = await train({ ...cache.get(key)!, shared: input.shared }, input.task, progress);
   return { out, transfer: [out.oof.buffer as ArrayBuffer, out.test.buffer as ArrayBuffer] };
 });

@@ -33,6 +33,10 @@ export function throwIfCancelled(): void {
 }
 
 type Reply<O> = { ok: true; out: O } | { ok: false; error: string; userError: boolean };
+/** A message a worker posts while it works on a call (e.g. its progress), before the call's reply. */
+type Note = { note: unknown };
+
+const isNote = (m: unknown): m is Note => typeof m === "object" && m !== null && "note" in m;
 
 /** What a worker's handler returns: the reply, and the buffers to move (not copy) to the parent. */
 export interface Served<O> {
@@ -40,15 +44,15 @@ export interface Served<O> {
   transfer?: Transferable[];
 }
 
-/** Inside a worker module: answers every message with `handler`, one at a time, in order. */
-export function serve<I, O>(handler: (input: I) => Promise<Served<O>>): void {
+/** Inside a worker module: answers every message with `handler`, one at a time, in order; `note` posts to the caller's `onNote` while the handler runs. */
+export function serve<I, O>(handler: (input: I, note: (n: unknown) => void) => Promise<Served<O>>): void {
   const port = parentPort;
   if (!port) throw new Error("serve() must run inside a worker thread");
   let chain = Promise.resolve();
   port.on("message", (input: I) => {
     chain = chain.then(async () => {
       try {
-        const r = await handler(input);
+        const r = await handler(input, (n) => port.postMessage({ note: n } satisfies Note));
         port.postMessage({ ok: true, out: r.out } satisfies Reply<O>, r.transfer ?? []);
       } catch (e) {
         port.postMessage({ ok: false, error: e instanceof Error ? (e instanceof UserError ? e.message : (e.stack ?? e.message)) : String(e), userError: e instanceof UserError } satisfies Reply<O>);
@@ -88,21 +92,25 @@ export class WorkerPool<I, O> {
     return this.workers.length;
   }
 
-  /** Runs one message on the next idle worker. A user error in the worker comes back as a UserError. */
-  async call(input: I, transfer: Transferable[] = []): Promise<O> {
+  /** Runs one message on the next idle worker; `onNote` sees what the worker posts meanwhile. A user error in the worker comes back as a UserError. */
+  async call(input: I, transfer: Transferable[] = [], onNote: (n: unknown) => void = () => {}): Promise<O> {
     if (this.broken) throw this.broken;
     const w = this.idle.pop() ?? (await new Promise<Worker>((take, fail) => this.waiting.push({ take, fail })));
     const reply = new Promise<O>((resolve, reject) => {
       const onError = (e: Error): void => {
         this.broken = e;
+        w.off("message", onMessage);
         reject(e);
       };
-      w.once("error", onError);
-      w.once("message", (m: Reply<O>) => {
+      const onMessage = (m: Reply<O> | Note): void => {
+        if (isNote(m)) return onNote(m.note);
         w.off("error", onError);
+        w.off("message", onMessage);
         if (m.ok) resolve(m.out);
         else reject(m.userError ? new UserError(m.error) : new Error(m.error));
-      });
+      };
+      w.once("error", onError);
+      w.on("message", onMessage);
       w.postMessage(input, transfer);
     });
     this.inflight.add(reply);
@@ -137,8 +145,8 @@ export interface PoolJob<I> {
   input: I;
 }
 
-/** Runs every job on `size` workers of `workerUrl`, in order; `onStart`/`onResult` see jobs start and finish; the first failure stops the rest. */
-export async function runPool<I, O>(workerUrl: URL, size: number, jobs: PoolJob<I>[], onResult: (id: string, out: O) => void, onStart: (id: string) => void = () => {}): Promise<void> {
+/** Runs every job on `size` workers of `workerUrl`, in order; `onStart`/`onNote`/`onResult` see jobs start, post notes and finish; the first failure stops the rest. */
+export async function runPool<I, O>(workerUrl: URL, size: number, jobs: PoolJob<I>[], onResult: (id: string, out: O) => void, onStart: (id: string) => void = () => {}, onNote: (id: string, n: unknown) => void = () => {}): Promise<void> {
   if (jobs.length === 0) return;
   const pool = await WorkerPool.start<I, O>(workerUrl, Math.min(size, jobs.length));
   const queue = [...jobs];
@@ -149,7 +157,8 @@ export async function runPool<I, O>(workerUrl: URL, size: number, jobs: PoolJob<
         let out: O;
         try {
           onStart(job.id);
-          out = await pool.call(job.input);
+          const id = job.id;
+          out = await pool.call(job.input, [], (n) => onNote(id, n));
         } catch (e) {
           failed = true;
           if (e instanceof UserError) throw e;

@@ -3,7 +3,7 @@ import { WorkerPool, runPool } from "../../src/util/workerPool.js";
 import { UserError } from "../../src/util/errors.js";
 
 const ECHO = new URL("../fixtures/echoWorker.ts", import.meta.url);
-type In = { x: number; fail?: "user" | "bug" | "crash"; waitMs?: number; spin?: boolean };
+type In = { x: number; fail?: "user" | "bug" | "crash"; waitMs?: number; spin?: boolean; notes?: number };
 type Out = { y: number; thread: number };
 
 describe("WorkerPool", () => {
@@ -13,6 +13,22 @@ describe("WorkerPool", () => {
       const outs = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.call({ x: i, waitMs: 20 })));
       expect(outs.map((o) => o.y)).toEqual(Array.from({ length: 12 }, (_, i) => 2 * i));
       expect(new Set(outs.map((o) => o.thread)).size).toBe(3);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a worker's notes during a call reach that call's listener, in order, before its answer; a caller that does not listen gets its answer all the same", async () => {
+    const pool = await WorkerPool.start<In, Out>(ECHO, 2);
+    try {
+      const heard: unknown[][] = [[], []];
+      const [a, b, c] = await Promise.all([
+        pool.call({ x: 10, notes: 3, waitMs: 20 }, [], (n) => heard[0].push(n)),
+        pool.call({ x: 20, notes: 2, waitMs: 20 }, [], (n) => heard[1].push(n)),
+        pool.call({ x: 30, notes: 4 }),
+      ]);
+      expect([a.y, b.y, c.y]).toEqual([20, 40, 60]);
+      expect(heard).toEqual([[10, 11, 12], [20, 21]]);
     } finally {
       await pool.close();
     }
