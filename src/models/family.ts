@@ -28,7 +28,7 @@ export interface TrainTexts {
 }
 
 /**
- * A model family. `O` is its options: plain JSON (a fold job carries them to a worker thread or
+ * A model family. `O` is its options: a plain JSON object (a fold job carries them, with `modelDir`, to a worker thread or
  * through the queue to another machine). Its trainer module exports
  * `train(sources: FeatureSources, task: FoldTask<O>)` (src/heads/types.ts).
  */
