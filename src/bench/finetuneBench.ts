@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Config } from "../config.js";
 import { prepare } from "../oof/run.js";
 import { featuresDir } from "../features/run.js";
-import { FeatureSplit } from "../features/store.js";
+import { FeatureSplit } from "../store/features.js";
 import { train, type HiddenStates } from "../finetune/train.js";
 import { cachedLayer, parseFinetuneModelOptions } from "../finetune/options.js";
 import { checks } from "../models/checks.js";

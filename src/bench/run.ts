@@ -11,7 +11,7 @@ import { benchConfig } from "./config.js";
 import { Backbone } from "../backbone/backbone.js";
 import { featurePassSplit } from "../features/pass.js";
 import { runFeatures } from "../features/run.js";
-import { FeatureSplit } from "../features/store.js";
+import { FeatureSplit } from "../store/features.js";
 import { runOof } from "../oof/run.js";
 import { parseFinetuneOptions } from "../finetune/options.js";
 import { checks } from "../models/checks.js";

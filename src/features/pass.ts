@@ -13,7 +13,7 @@ import { sha256 } from "../util/hash.js";
 import { Progress } from "../util/progress.js";
 import { checkpoint } from "../util/faults.js";
 import { PartReader, writePart } from "./parts.js";
-import { ExportWriter, FEATURE_FORMAT, FeatureSplit, SplitRowReader, readManifest, sameKey, type CacheKey, type Manifest } from "./store.js";
+import { ExportWriter, FEATURE_FORMAT, FeatureSplit, SplitRowReader, readManifest, sameKey, type CacheKey, type Manifest } from "../store/features.js";
 
 export interface SplitInput {
   name: string;

@@ -6,7 +6,7 @@ import { loadTextSplit } from "../data/competition.js";
 import { Backbone } from "../backbone/backbone.js";
 import { existsSync } from "node:fs";
 import { cachedSplit, featurePassSplit, type SplitInput, type SplitResult, type FeaturePassOptions } from "./pass.js";
-import { FEATURE_FORMAT, readManifest, type CacheKey, type Manifest } from "./store.js";
+import { FEATURE_FORMAT, readManifest, type CacheKey, type Manifest } from "../store/features.js";
 import { sha256File } from "../util/hash.js";
 import { info } from "../util/progress.js";
 

@@ -5,7 +5,7 @@
  * weightedLayer, the frozen layers' vectors of a batch (heads/layerRows.ts).
  */
 import type { HeadName } from "../models/names.js";
-import type { FeatureSplit } from "../features/store.js";
+import type { FeatureSplit } from "../store/features.js";
 import { fitStandardizer } from "../heads/linear.js";
 import { layerStats } from "../heads/layerRows.js";
 import { TokenSource, tokenStats } from "../heads/tokenSource.js";

@@ -15,7 +15,7 @@ import { modelTargets, targetMatrix } from "../heads/modelTargets.js";
 import { lrFactor } from "../optim/schedule.js";
 import { uniformInit } from "../util/random.js";
 import { lengthOrder, tokenBudgetBatches } from "../backbone/batching.js";
-import { hiddenArray } from "../features/store.js";
+import { hiddenArray } from "../store/features.js";
 import { UserError } from "../util/errors.js";
 import { buildFinetuneGraph, paramShapes } from "./graph.js";
 import type { FinetuneSpec } from "./spec.js";

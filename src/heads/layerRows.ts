@@ -4,7 +4,7 @@
  * which the weighted-layer heads need three layers.
  */
 import { join } from "node:path";
-import type { FeatureSplit } from "../features/store.js";
+import type { FeatureSplit } from "../store/features.js";
 import { NpyReader } from "../io/npy.js";
 
 /** Rows at a time when streaming a per-row array. */

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { NpyReader } from "../io/npy.js";
-import type { ArrayName, FeatureSplit } from "../features/store.js";
+import type { ArrayName, FeatureSplit } from "../store/features.js";
 import { halfsToFloats } from "../io/safetensors.js";
 
 export class TokenSource {

@@ -1,5 +1,5 @@
 /** What every pooling head's trainer receives and returns for one fold. */
-import type { FeatureSplit } from "../features/store.js";
+import type { FeatureSplit } from "../store/features.js";
 import type { FoldAnswer, FoldTask } from "../models/fold.js";
 import type { Json } from "../models/names.js";
 

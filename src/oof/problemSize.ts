@@ -1,5 +1,5 @@
 /** The size of a run's problem, from its feature export: what the families' a-priori job costs read (src/models/family.ts). */
-import type { FeatureSplit } from "../features/store.js";
+import type { FeatureSplit } from "../store/features.js";
 import type { ProblemSize } from "../models/family.js";
 
 export function problemSize(train: FeatureSplit, test: FeatureSplit, classes: number): ProblemSize {

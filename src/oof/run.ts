@@ -11,7 +11,7 @@ import { loadSample, loadTextSplit, type TextSplit } from "../data/competition.j
 import { column, type CsvTable, writeCsv } from "../io/csv.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { featuresDir, runFeatures, type FeaturesResult } from "../features/run.js";
-import { FeatureSplit } from "../features/store.js";
+import { FeatureSplit } from "../store/features.js";
 import { ModelLineup } from "../registry/lineup.js";
 import type { ModelFamily } from "../models/family.js";
 import { problemSize } from "./problemSize.js";

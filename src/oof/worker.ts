@@ -1,5 +1,5 @@
 /** Worker thread: trains one (model, fold) job per message, with the `train` of the job's trainer module. */
-import { FeatureSplit } from "../features/store.js";
+import { FeatureSplit } from "../store/features.js";
 import type { FoldTask, FeatureSources, FoldResult, HeadTrainer } from "../heads/types.js";
 import { serve } from "../util/workerPool.js";
 import { throttled } from "../util/throttle.js";

@@ -10,7 +10,7 @@ import { basename, join } from "node:path";
 import { UnrecoverableError } from "bullmq";
 import { Backbone } from "../backbone/backbone.js";
 import { computeChunk, type ChunkPlan } from "../features/pass.js";
-import { FEATURE_FORMAT } from "../features/store.js";
+import { FEATURE_FORMAT } from "../store/features.js";
 import { runFeaturesDir } from "../features/run.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { localModelDir, localPath, modelRef, type ModelRef, type WorkerPlace } from "./foldJobs.js";

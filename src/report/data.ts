@@ -8,7 +8,7 @@ import { METRICS, score } from "../validation/metrics.js";
 import { openTokenizer } from "../backbone/tokenizer.js";
 import { correlationMatrix, errors, folkloreCheck, pairGains, type PairGain } from "./diversity.js";
 import { UserError } from "../util/errors.js";
-import { readTiming } from "../features/store.js";
+import { readTiming } from "../store/features.js";
 import type { Json } from "../heads/types.js";
 
 export interface ReportData {

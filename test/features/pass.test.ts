@@ -6,7 +6,7 @@ import { makeSentimentCompetition, type TempCompetition } from "../helpers/compe
 import { runPipeline, runAndKill, treeHashes } from "../helpers/run.js";
 import { loadConfig } from "../../src/config.js";
 import { runFeatures } from "../../src/features/run.js";
-import { FeatureSplit } from "../../src/features/store.js";
+import { FeatureSplit } from "../../src/store/features.js";
 import { readCsv, writeCsv } from "../../src/io/csv.js";
 import { halfsToFloats } from "../../src/io/safetensors.js";
 import type { Backbone, RowFeatures } from "../../src/backbone/backbone.js";

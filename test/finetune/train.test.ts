@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { makeSentimentCompetition, type TempCompetition } from "../helpers/competition.js";
 import { runPipeline, runAndKill, treeHashes } from "../helpers/run.js";
 import { readCsv } from "../../src/io/csv.js";
-import { FeatureSplit } from "../../src/features/store.js";
+import { FeatureSplit } from "../../src/store/features.js";
 
 const HEADS = "mean,mean-ft,max-ft,attention-ft,weightedLayer-ft";
 const ARGS = ["--folds.k", "3", "--heads", HEADS, "--finetune.epochs", "2", "--finetune.batchRows", "16"];

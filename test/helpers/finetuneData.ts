@@ -8,7 +8,7 @@ import { makeSentimentCompetition } from "./competition.js";
 import { loadBackbone, ensureModel } from "./model.js";
 import { loadTextSplit } from "../../src/data/competition.js";
 import { featurePassSplit } from "../../src/features/pass.js";
-import { FeatureSplit } from "../../src/features/store.js";
+import { FeatureSplit } from "../../src/store/features.js";
 import { readCsv } from "../../src/io/csv.js";
 import type { ModelName } from "../../src/config.js";
 import { FINETUNE_DEFAULTS, type FinetuneModelOptions, type FinetuneOptions } from "../../src/finetune/options.js";

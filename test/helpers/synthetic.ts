@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeCsv } from "../../src/io/csv.js";
 import { writeFileAtomic } from "../../src/io/atomic.js";
-import { ExportWriter, FEATURE_FORMAT, FeatureSplit, type Manifest } from "../../src/features/store.js";
+import { ExportWriter, FEATURE_FORMAT, FeatureSplit, type Manifest } from "../../src/store/features.js";
 import { mulberry32 } from "../../src/util/random.js";
 import { pool as meanPool } from "../../src/heads/mean.js";
 import { pool as maxPool } from "../../src/heads/max.js";

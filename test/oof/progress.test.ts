@@ -12,7 +12,7 @@ import { WorkerPool } from "../../src/util/workerPool.js";
 import type { WorkerInput } from "../../src/oof/worker.js";
 import type { FoldResult, FoldTask } from "../../src/heads/types.js";
 import { TokenSource } from "../../src/heads/tokenSource.js";
-import { FeatureSplit, hiddenArray } from "../../src/features/store.js";
+import { FeatureSplit, hiddenArray } from "../../src/store/features.js";
 import { lengthOrder, tokenBudgetBatches } from "../../src/backbone/batching.js";
 import { carveValidation } from "../../src/heads/earlyStopping.js";
 import type { FinetuneModelOptions } from "../../src/finetune/options.js";

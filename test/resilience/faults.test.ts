@@ -11,7 +11,7 @@ import { runPipeline, treeHashes, pipelineArgv, ROOT } from "../helpers/run.js";
 import { mountTmpfs, skipUnless } from "../helpers/skips.js";
 import { loadConfig } from "../../src/config.js";
 import { runFeatures } from "../../src/features/run.js";
-import { FeatureSplit } from "../../src/features/store.js";
+import { FeatureSplit } from "../../src/store/features.js";
 
 let comp: TempCompetition;
 const args = (out: string): string[] => ["--config", comp.configFile, "--out", out, "--submission", join(out, "sub.csv"), "--folds.k", "3"];
