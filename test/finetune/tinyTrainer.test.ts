@@ -211,6 +211,29 @@ describe("openJob: the starting point, parameter groups, logits and loss of a jo
     }
   });
 
+  it("release() closes both splits' cached states and frozen-layer readers, and both sessions", async () => {
+    const j = await openJob(w.sources, task("weightedLayer-ft", { topLayers: 1 }));
+    const readers = [j.trainIn, j.testIn];
+    for (const s of readers) {
+      expect(s.hidden.batch([0])).toBeDefined();
+      expect(s.frozen!.read([0]).length).toBe(s.frozen!.count * H);
+    }
+    await j.release();
+    for (const s of readers) {
+      expect(() => s.hidden.batch([0])).toThrow();
+      expect(() => s.frozen!.read([0])).toThrow();
+    }
+    // the released model's sessions refuse to run, on inputs that are still open
+    const open = await openJob(w.sources, task("weightedLayer-ft", { topLayers: 1 }));
+    try {
+      expect((await open.model.logits(open.trainIn, Int32Array.from([0]), 48)).length).toBe(1);
+      await expect(j.model.logits(open.trainIn, Int32Array.from([0]), 48)).rejects.toThrow();
+      await expect(j.model.gradients(open.trainIn, Int32Array.from([0]), new Float32Array(1))).rejects.toThrow();
+    } finally {
+      await open.release();
+    }
+  });
+
   it("a head that is not fine-tuned, and a topLayers whose cached layer the export lacks, are refused", async () => {
     await expect(openJob(w.sources, task("mean", {}))).rejects.toThrow("mean is not a fine-tuned head");
     const err = await openJob(w.sources, task("mean-ft", { topLayers: 3 })).then(() => undefined, (x: unknown) => x as Error);
