@@ -234,6 +234,13 @@ describe("openJob: the starting point, parameter groups, logits and loss of a jo
     }
   });
 
+  it("an error while setting up (the pooled vectors unreadable) rejects openJob with that error", async () => {
+    const other = tinyWorld(12, 2, 9);
+    rmSync(join(other.sources.train.dir, "mean.npy"));
+    const t = { ...task("mean-ft", { topLayers: 1 }), trainIdx: range(0, 12), validIdx: range(0, 2), options: { ...task("mean-ft", {}).options, modelDir: other.modelDir, finetune: { ...task("mean-ft", {}).options.finetune, topLayers: 1 } } };
+    await expect(openJob(other.sources, t)).rejects.toThrow(/mean\.npy/);
+  });
+
   it("a head that is not fine-tuned, and a topLayers whose cached layer the export lacks, are refused", async () => {
     await expect(openJob(w.sources, task("mean", {}))).rejects.toThrow("mean is not a fine-tuned head");
     const err = await openJob(w.sources, task("mean-ft", { topLayers: 3 })).then(() => undefined, (x: unknown) => x as Error);
