@@ -32,6 +32,16 @@ const VARIANTS: [HeadName, Task, number, number][] = [
   ["weightedLayer", "multiclass", 3, 2], ["weightedLayer", "regression", 1, 0],
 ];
 
+describe("frozen-layer input", () => {
+  it("only weightedLayer reads it: another head given frozen layers declares no frozen input", () => {
+    for (const pooling of ["mean", "attention"] as const) {
+      const names = onnxProto.onnx.ModelProto.decode(buildFinetuneGraph(spec(pooling, "binary", 1, 2, true))).graph!.input!.map((v) => v.name);
+      expect(names).not.toContain("frozen");
+      expect(names.slice(0, 4)).toEqual(["hidden", "mask", "pmu", "psd"]);
+    }
+  });
+});
+
 describe("fine-tuning graph interface", () => {
   it.each(VARIANTS)("%s, %s C=%i, F=%i: inputs, outputs, types and dims as documented, for training and inference", (pooling, task, C, F) => {
     for (const training of [false, true]) {

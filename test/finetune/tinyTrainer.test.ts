@@ -5,18 +5,23 @@
  * (read independently from the safetensors bytes), the standardisation each head reads from the
  * feature export (recomputed from the rows as written), the starting values and parameter groups
  * of every parameter, the job's logits and loss against the independent float64 forward, and the
- * training loop (batches, schedule, early stopping, best epoch restored, train() = its pieces).
+ * training loop (batches, schedule, early stopping, best epoch restored, train() = its pieces),
+ * the parameter groups of deeper and DeBERTa stacks, multi-output logits, and that no file is left open.
  */
 import { describe, it, expect, beforeAll } from "vitest";
 import { join } from "node:path";
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { tinyWorld, writeTinyCheckpoint, TINY, type TinyWorld, type TinySplit } from "../helpers/tinyFinetune.js";
 import { loadTopLayers } from "../../src/finetune/weights.js";
 import { pooledStats } from "../../src/finetune/inputs.js";
-import { fitAdamW, openJob, train, type FinetuneJob } from "../../src/finetune/train.js";
+import { fitAdamW, openJob, paramGroups, train, type FinetuneJob } from "../../src/finetune/train.js";
 import { AdamW } from "../../src/finetune/adamw.js";
 import { WEIGHTS_FILE } from "../../src/backbone/prepareModel.js";
-import { carveValidation, modelTargets, uniformInit } from "../../src/heads/sgd.js";
+import { carveValidation, modelTargets, shuffledLengthBatches, uniformInit } from "../../src/heads/sgd.js";
+import { tokenBudgetBatches } from "../../src/backbone/batching.js";
+import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
+import { debertaStack } from "../../src/families/deberta/trainLayers.js";
+import type { EncoderConfig } from "../../src/families/types.js";
 import { FINETUNE_DEFAULTS, type FinetuneOptions, type ModelName } from "../../src/config.js";
 import { TFIDF_DEFAULTS } from "../../src/lexical/options.js";
 import type { FoldTask } from "../../src/heads/types.js";
@@ -193,6 +198,8 @@ describe("openJob: the starting point, parameter groups, logits and loss of a jo
         expect(gr, n).toEqual({ lr, decay: decayed ? o.weightDecay : 0 });
       });
       expect(j.provider).toBe("cpu");
+      // only weightedLayer with cached layers in its mix reads the frozen layers' vectors
+      for (const split of [j.trainIn, j.testIn]) expect(split.frozen?.count).toBe(e.spec.frozenLayers > 0 ? e.spec.frozenLayers : undefined);
       // logits over the test rows (batched by length, returned in row order) and the loss of a batch, against the float64 forward
       randomiseHead(j, 40);
       const stats = pooledStats(pooling, w.sources.train, t.trainIdx, { array: source === "mean" ? "layers_mean" : "layers_cls", from: e.from });
@@ -303,6 +310,9 @@ describe("fitAdamW and train on the tiny world", () => {
           expect(b.length * Math.max(...Array.from(b, (x) => w.train.lengths[x]))).toBeLessThanOrEqual(o.batchTokens);
         }
         if (e > 0) expect(epoch.map((b) => b.join())).not.toEqual(trace.batches.slice(0, perEpoch).map((b) => b.join()));
+        // the documented composition: pools of 16 batches' rows sorted by length, cut by the token and row caps, shuffled per epoch
+        const lengths = w.train.lengths;
+        expect(epoch).toEqual(shuffledLengthBatches(fit, (x) => lengths[x], o.batchRows * 16, (sorted) => tokenBudgetBatches(sorted, lengths, o.batchTokens, o.batchRows), t.seed, e + 1));
       }
       const total = perEpoch * o.epochs, warm = Math.round(total * o.warmup);
       trace.factors.forEach((f, s) => expect(Math.abs(f - referenceLinearSchedule(s + 1, total, warm)), `step ${s + 1}`).toBeLessThan(1e-12));
@@ -348,5 +358,69 @@ describe("fitAdamW and train on the tiny world", () => {
     expect(info).toEqual({ topLayers: 2, provider: "cpu", epochs: r.epochs, bestEpoch: r.bestEpoch, stopLoss: r.stopLoss, steps: r.steps });
     expect(epochSeconds.length).toBe(r.epochs);
     expect(res.seconds).toBeGreaterThan(0);
+  });
+});
+
+describe("paramGroups for other stacks and depths", () => {
+  const o = { ...FINETUNE_DEFAULTS, ...OPTS } as FinetuneOptions;
+  const HEAD = ["att.w1", "att.b1", "att.g", "att.beta", "att.w2", "out.w", "out.b"];
+  const HEAD_DECAYED = ["att.w1", "att.w2", "out.w"];
+
+  it("eleven BERT layers: layer l trains at lr·llrd^(10 − l) (two-digit layer numbers too)", () => {
+    const stack = bertLikeStack({ H, numHeads: 2, inter: 16, eps: 1e-12 });
+    const names = [...stack.params(11).map(([n]) => n), ...HEAD];
+    const groups = paramGroups(names, { ...o, topLayers: 11 }, stack);
+    names.forEach((n, i) => {
+      const layer = /^l(\d+)\.(.+)$/.exec(n);
+      expect(groups[i], n).toEqual({ lr: layer ? o.lr * o.llrd ** (10 - Number(layer[1])) : o.headLr, decay: (layer ? ["wqkv", "wo", "w1", "w2"].includes(layer[2]) : HEAD_DECAYED.includes(n)) ? o.weightDecay : 0 });
+    });
+    expect(groups[names.indexOf("l10.wqkv")].lr).toBe(o.lr);
+  });
+
+  it("DeBERTa (no decay rule of its own): its 2-D tensors decay, shared relative embeddings train at the layers' peak rate", () => {
+    const cfg: EncoderConfig = { modelType: "deberta-v2", hiddenSize: H, numLayers: 4, numHeads: 2, intermediateSize: 16, layerNormEps: 1e-7, maxPositions: 512, vocabSize: 10, typeVocabSize: 0, padTokenId: 0, raw: { relative_attention: true, pos_att_type: ["p2c", "c2p"], position_buckets: 4, max_relative_positions: 8, share_att_key: true, norm_rel_ebd: "layer_norm" } };
+    const stack = debertaStack(cfg);
+    const shapes = stack.params(2);
+    expect(stack.decays).toBeUndefined();
+    const names = [...shapes.map(([n]) => n), ...HEAD];
+    const groups = paramGroups(names, { ...o, topLayers: 2 }, stack);
+    names.forEach((n, i) => {
+      const dims = shapes.find(([m]) => m === n)?.[1];
+      const layer = /^l(\d+)\./.exec(n);
+      const lr = layer ? o.lr * o.llrd ** (1 - Number(layer[1])) : dims ? o.lr : o.headLr;
+      expect(groups[i], n).toEqual({ lr, decay: (dims ? dims.length === 2 : HEAD_DECAYED.includes(n)) ? o.weightDecay : 0 });
+    });
+    expect(groups[names.indexOf("rel.emb")]).toEqual({ lr: o.lr, decay: o.weightDecay });
+  });
+});
+
+describe("multi-output tasks", () => {
+  it.each([["multiclass", 3], ["regression", 2]] as const)("%s C=%i: logits [rows × C] in row order, against the float64 forward", async (kind, C) => {
+    const y = kind === "multiclass" ? Float64Array.from(w.labels, (l, i) => (l + i) % 3) : Float64Array.from({ length: 60 * C }, (_, i) => Math.sin(i));
+    const t: FoldTask = { ...task("max-ft", { topLayers: 1 }), task: kind, c: C, y, strata: Int32Array.from(w.labels) };
+    const j = await openJob(w.sources, t);
+    try {
+      randomiseHead(j, 70);
+      const e = expectedJob("max", 1, "cls", 1);
+      const spec = { ...e.spec, C, task: kind };
+      const stats = pooledStats("max", w.sources.train, t.trainIdx, { array: "layers_cls", from: e.from });
+      const rows = [6, 0, 3, 1, 5, 2, 4];
+      const logits = await j.model.logits(j.testIn, Int32Array.from(rows), 12);
+      expectClose(logits, finetuneForward(spec, paramMap(j), referenceInputs(w.test, rows, { ...e, spec }, stats)).logits, 2e-5);
+    } finally {
+      await j.release();
+    }
+  });
+});
+
+describe.skipIf(!existsSync("/proc/self/fd"))("no file left open (Linux: /proc/self/fd)", () => {
+  const openFiles = (): number => readdirSync("/proc/self/fd").length;
+
+  it("pooledStats for attention and train() close every file they open", async () => {
+    const before = openFiles();
+    pooledStats("attention", w.sources.train, range(0, 20), { array: "layers_cls", from: 1 });
+    expect(openFiles()).toBe(before);
+    await train(w.sources, task("weightedLayer-ft", { topLayers: 1, epochs: 1 }));
+    expect(openFiles()).toBe(before);
   });
 });
