@@ -366,15 +366,16 @@ describe("paramGroups for other stacks and depths", () => {
   const HEAD = ["att.w1", "att.b1", "att.g", "att.beta", "att.w2", "out.w", "out.b"];
   const HEAD_DECAYED = ["att.w1", "att.w2", "out.w"];
 
-  it("eleven BERT layers: layer l trains at lr·llrd^(10 − l) (two-digit layer numbers too)", () => {
+  it("twelve BERT layers: layer l trains at lr·llrd^(11 − l) (two-digit layer numbers too)", () => {
     const stack = bertLikeStack({ H, numHeads: 2, inter: 16, eps: 1e-12 });
-    const names = [...stack.params(11).map(([n]) => n), ...HEAD];
-    const groups = paramGroups(names, { ...o, topLayers: 11 }, stack);
+    const names = [...stack.params(12).map(([n]) => n), ...HEAD];
+    const groups = paramGroups(names, { ...o, topLayers: 12 }, stack);
     names.forEach((n, i) => {
       const layer = /^l(\d+)\.(.+)$/.exec(n);
-      expect(groups[i], n).toEqual({ lr: layer ? o.lr * o.llrd ** (10 - Number(layer[1])) : o.headLr, decay: (layer ? ["wqkv", "wo", "w1", "w2"].includes(layer[2]) : HEAD_DECAYED.includes(n)) ? o.weightDecay : 0 });
+      expect(groups[i], n).toEqual({ lr: layer ? o.lr * o.llrd ** (11 - Number(layer[1])) : o.headLr, decay: (layer ? ["wqkv", "wo", "w1", "w2"].includes(layer[2]) : HEAD_DECAYED.includes(n)) ? o.weightDecay : 0 });
     });
-    expect(groups[names.indexOf("l10.wqkv")].lr).toBe(o.lr);
+    expect(groups[names.indexOf("l11.wqkv")].lr).toBe(o.lr);
+    expect(groups[names.indexOf("l10.wqkv")].lr).toBe(o.lr * o.llrd);
   });
 
   it("DeBERTa (no decay rule of its own): its 2-D tensors decay, shared relative embeddings train at the layers' peak rate", () => {
