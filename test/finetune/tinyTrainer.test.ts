@@ -15,15 +15,18 @@ import { tinyWorld, writeTinyCheckpoint, TINY, type TinyWorld, type TinySplit } 
 import { loadTopLayers } from "../../src/finetune/weights.js";
 import { pooledStats } from "../../src/finetune/inputs.js";
 import { fitAdamW, openJob, paramGroups, train, type FinetuneJob } from "../../src/finetune/train.js";
-import { AdamW } from "../../src/finetune/adamw.js";
+import { AdamW } from "../../src/optim/adam.js";
 import { WEIGHTS_FILE } from "../../src/backbone/prepareModel.js";
-import { carveValidation, modelTargets, shuffledLengthBatches, uniformInit } from "../../src/heads/sgd.js";
+import { carveValidation } from "../../src/heads/earlyStopping.js";
+import { modelTargets } from "../../src/heads/modelTargets.js";
+import { shuffledLengthBatches } from "../../src/heads/batches.js";
+import { uniformInit } from "../../src/util/random.js";
 import { tokenBudgetBatches } from "../../src/backbone/batching.js";
 import { bertLikeStack } from "../../src/families/bertLike/trainLayers.js";
 import { debertaStack } from "../../src/families/deberta/trainLayers.js";
 import type { EncoderConfig } from "../../src/families/types.js";
-import { FINETUNE_DEFAULTS, type FinetuneOptions, type ModelName } from "../../src/config.js";
-import { TFIDF_DEFAULTS } from "../../src/lexical/options.js";
+import { FINETUNE_DEFAULTS, type FinetuneModelOptions, type FinetuneOptions } from "../../src/finetune/options.js";
+import type { ModelName } from "../../src/config.js";
 import type { FoldTask } from "../../src/heads/types.js";
 import { UserError } from "../../src/util/errors.js";
 import { thrown } from "../helpers/thrown.js";
@@ -44,10 +47,10 @@ const bitsEqual = (a: Float32Array, b: Float32Array): boolean => a.length === b.
 /** Options where every learning rate and decay is distinct, so no two groups can be confused. */
 const OPTS: Partial<FinetuneOptions> = { lr: 2e-3, headLr: 3e-2, llrd: 0.5, weightDecay: 0.05, batchRows: 8, batchTokens: 24, epochs: 3, warmup: 0.25, patience: 1, clip: 1 };
 
-function task(head: ModelName, finetune: Partial<FinetuneOptions>, wl: { layerStart: number; source: "cls" | "mean" } = { layerStart: 1, source: "cls" }, seed = 5): FoldTask {
+function task(head: ModelName, finetune: Partial<FinetuneOptions>, wl: { layerStart: number; source: "cls" | "mean" } = { layerStart: 1, source: "cls" }, seed = 5): FoldTask<FinetuneModelOptions> {
   return {
     head, fold: 2, task: "binary", c: 1, y: Float64Array.from(w.labels), strata: Int32Array.from(w.labels), trainIdx: range(0, 48), validIdx: range(48, 60), seed,
-    options: { weightedLayer: wl, finetune: { ...FINETUNE_DEFAULTS, ...OPTS, ...finetune }, tfidf: TFIDF_DEFAULTS, modelDir: w.modelDir },
+    options: { weightedLayer: wl, finetune: { ...FINETUNE_DEFAULTS, ...OPTS, ...finetune }, modelDir: w.modelDir },
   };
 }
 
@@ -264,7 +267,7 @@ interface Trace {
 }
 
 /** fitAdamW as train() calls it, with every gradient call and optimiser step recorded on the way to the real ones. */
-async function tracedFit(t: FoldTask) {
+async function tracedFit(t: FoldTask<FinetuneModelOptions>) {
   const j = await openJob(w.sources, t);
   const trace: Trace = { batches: [], factors: [], after: [] };
   const gradients = j.model.gradients.bind(j.model);
@@ -398,7 +401,7 @@ describe("paramGroups for other stacks and depths", () => {
 describe("multi-output tasks", () => {
   it.each([["multiclass", 3], ["regression", 2]] as const)("%s C=%i: logits [rows × C] in row order, against the float64 forward", async (kind, C) => {
     const y = kind === "multiclass" ? Float64Array.from(w.labels, (l, i) => (l + i) % 3) : Float64Array.from({ length: 60 * C }, (_, i) => Math.sin(i));
-    const t: FoldTask = { ...task("max-ft", { topLayers: 1 }), task: kind, c: C, y, strata: Int32Array.from(w.labels) };
+    const t: FoldTask<FinetuneModelOptions> = { ...task("max-ft", { topLayers: 1 }), task: kind, c: C, y, strata: Int32Array.from(w.labels) };
     const j = await openJob(w.sources, t);
     try {
       randomiseHead(j, 70);

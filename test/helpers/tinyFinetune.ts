@@ -9,7 +9,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExportWriter, FEATURE_FORMAT, FeatureSplit } from "../../src/features/store.js";
+import { ExportWriter, FEATURE_FORMAT, FeatureSplit } from "../../src/store/features.js";
 import { halfToFloat, writeSafetensors, type Tensor } from "../../src/io/safetensors.js";
 import { WEIGHTS_FILE } from "../../src/backbone/prepareModel.js";
 import type { RowFeatures } from "../../src/backbone/backbone.js";
