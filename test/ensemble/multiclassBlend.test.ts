@@ -55,7 +55,8 @@ describe("stacking with several columns", () => {
     const n = 90, k = 3;
     const y = Float64Array.from({ length: n }, (_, i) => (i * 7) % k);
     const preds = [classModel(y, k, 1.5, 1), classModel(y, k, 0.3, 2)];
-    const folds = Int32Array.from({ length: n }, (_, i) => i % 3);
+    // blocks of 30 rows: another partition than the classes, so that the strata matter
+    const folds = Int32Array.from({ length: n }, (_, i) => Math.floor(i / 30));
     const m = await stack(preds, ctx("logloss", "multiclass", y, k, folds));
     const clip = (p: number) => Math.log(Math.min(1 - 1e-7, Math.max(1e-7, p)));
     const { Z } = standardisedFeatures(preds, k, clip);

@@ -141,7 +141,10 @@ describe("runBlend in process on a real run of mean, max and tfidf", () => {
     checkSubmission(b);
     expect(b.submission).toBe(cfg.submission);
 
-    const json = JSON.parse(readFileSync(join(cfg.out, "blend.json"), "utf8")) as Record<string, unknown>;
+    const text = readFileSync(join(cfg.out, "blend.json"), "utf8");
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(readFileSync(join(cfg.out, "scores.json"), "utf8").endsWith("}\n")).toBe(true);
+    const json = JSON.parse(text) as Record<string, unknown>;
     expect(json.method).toBe(best);
     expect(json.chosenBy).toBe(b.chosenBy);
     expect(json.models).toEqual(HEADS);
