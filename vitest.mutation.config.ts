@@ -9,6 +9,9 @@ import { defineConfig } from "vitest/config";
 
 const FOLDERS = ["validation", "ensemble", "lexical", "finetune", "reference"];
 const STARTS_A_PIPELINE = /\b(runPipeline|runAndKill|spawn|spawnSync|execFile|fork)\s*\(/;
+// end-to-end trainings that take seconds each: every mutant they cover would run them; faster
+// tests of the same folders cover that code (test/lexical/*.test.ts)
+const SECONDS_PER_MUTANT = new Set([join("test", "lexical", "model.test.ts")]);
 
 const testFiles = FOLDERS.flatMap((d) =>
   readdirSync(join("test", d), { recursive: true, encoding: "utf8" })
@@ -18,7 +21,7 @@ const testFiles = FOLDERS.flatMap((d) =>
 
 export default defineConfig({
   test: {
-    include: testFiles.filter((f) => !STARTS_A_PIPELINE.test(readFileSync(f, "utf8"))),
+    include: testFiles.filter((f) => !SECONDS_PER_MUTANT.has(f) && !STARTS_A_PIPELINE.test(readFileSync(f, "utf8"))),
     // builds models/ and data/ in Stryker's sandbox, as on a fresh clone
     globalSetup: ["./test/install/globalSetup.ts"],
     testTimeout: 120_000,
