@@ -119,12 +119,11 @@ describe("a fine-tuning job's starting point", () => {
     }
   });
 
-  // Found while writing these tests: the decayed-name pattern's `.w` (meant for out.w) also matches
-  // wl.w, a vector, although the README says weight decay falls on weight matrices only. Decay
-  // scales all of wl.w alike, so the normalised mix is unchanged by it; only Adam's step relative to
-  // the shrinking weights differs. Correcting it moves weightedLayer-ft's predictions, so it is
-  // recorded here as it is until that change is made deliberately.
-  it("weightedLayer-ft's layer weights wl.w get weight decay (a known deviation from the README's weight matrices only)", async () => {
+  // The decayed-name pattern's `.w` (meant for out.w) also matches wl.w, a vector. Decay scales all
+  // of wl.w alike, so the normalised mix is unchanged by it; only Adam's step relative to the
+  // shrinking weights differs. Excluding it would move weightedLayer-ft's predictions, so the README
+  // says what the code does (README "Fine-tuned heads": "and on weightedLayer-ft's layer weights").
+  it("weightedLayer-ft's layer weights wl.w get weight decay, as the README says", async () => {
     const j = await job("weightedLayer-ft", { topLayers: 2, weightDecay: 0.05 });
     try {
       expect(j.groups[j.model.names.indexOf("wl.w")].decay).toBe(0.05);
